@@ -1,0 +1,65 @@
+# aigc-course: the README's commands. The first run of any target creates .venv from
+# pyproject.toml; later runs reuse it (it is rebuilt only when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+LAB_ARGS ?=
+NB_SMOKE_BUDGET ?= 60
+
+.PHONY: help setup lab test unit notebooks lint format book notebooks-build checkpoints clean
+
+help:
+	@echo "make lab          set up on first run, then open JupyterLab on notebooks/"
+	@echo "make test         set up on first run, then lint, unit tests and every notebook (smoke mode)"
+	@echo "make book         build the Jupyter Book site into book/_build/html (offline)"
+	@echo "make checkpoints  retrain the committed pretrained checkpoints (full mode; slow)"
+	@echo "make notebooks-build  re-execute every notebook in workshop mode and save outputs"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --user --name aigc-course --display-name "Python (aigc-course)" >/dev/null
+	@touch $(STAMP)
+	@echo "environment ready in $(VENV)"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/nbbuild.py --check
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+# Every notebook, top to bottom, in smoke mode and offline; the time of each is printed
+# and one over NB_SMOKE_BUDGET seconds fails the run.
+notebooks: $(STAMP)
+	AIGC_MODE=smoke AIGC_OFFLINE=1 NB_SMOKE_BUDGET=$(NB_SMOKE_BUDGET) MPLBACKEND=agg \
+	  $(BIN)/python -m pytest notebooks -q -p no:cacheprovider --nbval-lax \
+	  --sanitize-with tests/nbval_sanitize.cfg
+
+test: lint unit notebooks
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build book/ --warningiserror --keep-going
+	@echo "open book/_build/html/index.html"
+
+notebooks-build: $(STAMP)
+	$(BIN)/python tools/nbbuild.py --all
+
+checkpoints: $(STAMP)
+	AIGC_MODE=full $(BIN)/python -m aigc_course.training.recipes --all
+
+clean:
+	rm -rf book/_build .pytest_cache .ruff_cache

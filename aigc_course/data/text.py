@@ -1,0 +1,168 @@
+"""Text corpora, offline first.
+
+The default corpus, ``pydoc``, is the Python reference documentation that ships inside
+every CPython as ``pydoc_data.topics``: always present, no download. It is built in a
+fixed order (topics sorted by name, joined by newlines) and identified by its sha256
+and the Python version, because its content changes with the Python patch version
+(465,048 characters on 3.11.7). A checkpoint therefore carries its own vocabulary.
+
+Other corpora are opt-in downloads, verified and written atomically into the data
+cache (``python -m aigc_course prefetch --corpus NAME``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import ConfigError, data_dir
+from .download import DataError, download, file_hash
+
+
+@dataclass(frozen=True)
+class RemoteCorpus:
+    """A corpus that is downloaded on request."""
+
+    name: str
+    urls: tuple[str, ...]
+    n_bytes: int
+    sha256: str | None  # None: no digest is published; the first download's is pinned
+    description: str
+
+
+REMOTE_CORPORA: dict[str, RemoteCorpus] = {
+    "tinyshakespeare": RemoteCorpus(
+        name="tinyshakespeare",
+        urls=(
+            "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
+            "tinyshakespeare/input.txt",
+        ),
+        n_bytes=1_115_394,
+        sha256=None,
+        description="40,000 lines of Shakespeare (Karpathy 2015, char-rnn)",
+    ),
+}
+CORPORA: tuple[str, ...] = ("pydoc", *REMOTE_CORPORA)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A text corpus and what identifies it.
+
+    Attributes:
+        name: registry name (``pydoc``, ``tinyshakespeare``).
+        text: the whole corpus.
+        sha256: hex digest of ``text`` encoded as UTF-8: report it with every figure.
+        source: where it came from, human-readable.
+    """
+
+    name: str
+    text: str
+    sha256: str
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def split(self, val_fraction: float = 0.1) -> tuple[str, str]:
+        """(train, validation): the first ``1 - val_fraction`` and the last part.
+
+        A contiguous split, never shuffled, so validation text is unseen in training
+        (a shuffled split of overlapping windows leaks)."""
+        if not 0.0 < val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+        cut = int(len(self.text) * (1.0 - val_fraction))
+        return self.text[:cut], self.text[cut:]
+
+    @property
+    def summary(self) -> str:
+        """One line: name, size, hash prefix, source."""
+        return f"{self.name}: {len(self.text):,} chars, sha256 {self.sha256[:12]}…, {self.source}"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def pydoc_text() -> str:
+    """The ``pydoc_data.topics`` corpus in the course's fixed order."""
+    from pydoc_data.topics import topics
+
+    return "\n".join(topics[key] for key in sorted(topics))
+
+
+def corpus_path(name: str) -> Path:
+    return data_dir() / "text" / f"{name}.txt"
+
+
+def fetch_corpus(name: str, timeout: float = 30.0) -> Path:
+    """Download a remote corpus into the cache (atomic, size- and hash-checked)."""
+    spec = _remote(name)
+    path = corpus_path(name)
+    pin = path.with_suffix(".sha256.json")
+    if not path.is_file():
+        download(spec.urls, path, expected=spec.sha256, algorithm="sha256", timeout=timeout)
+        size = path.stat().st_size
+        if size != spec.n_bytes:
+            path.unlink()
+            raise DataError(
+                f"{name}: the server sent {size:,} bytes, expected {spec.n_bytes:,}; nothing kept"
+            )
+        if spec.sha256 is None:
+            pin.write_text(json.dumps({"sha256": file_hash(path), "pinned_on": "first download"}))
+    _check_cached(spec, path)
+    return path
+
+
+def _remote(name: str) -> RemoteCorpus:
+    if name not in REMOTE_CORPORA:
+        raise ConfigError(f"corpus {name!r} is unknown; use one of {', '.join(CORPORA)}")
+    return REMOTE_CORPORA[name]
+
+
+def _check_cached(spec: RemoteCorpus, path: Path) -> str:
+    expected = spec.sha256
+    pin = path.with_suffix(".sha256.json")
+    if expected is None and pin.is_file():
+        expected = json.loads(pin.read_text())["sha256"]
+    actual = file_hash(path)
+    if path.stat().st_size != spec.n_bytes or (expected is not None and actual != expected):
+        raise DataError(
+            f"{path} is corrupt or partial (sha256 {actual[:12]}…, {path.stat().st_size:,} "
+            f"bytes); delete it and run `python -m aigc_course prefetch --corpus {spec.name}`"
+        )
+    return actual
+
+
+def load_corpus(name: str = "pydoc", *, download: bool = False) -> Corpus:
+    """Load a corpus by name.
+
+    Args:
+        name: ``pydoc`` (offline default) or a remote corpus such as ``tinyshakespeare``.
+        download: fetch a remote corpus if it is not cached yet (opt-in; it needs the
+            network and ``AIGC_OFFLINE`` unset).
+
+    Raises:
+        ConfigError: unknown name.
+        DataError: a remote corpus is not cached (and ``download`` is False), or is corrupt.
+    """
+    if name == "pydoc":
+        text = pydoc_text()
+        version = platform.python_version()
+        return Corpus("pydoc", text, _sha256(text), f"pydoc_data.topics of CPython {version}")
+    spec = _remote(name)
+    path = corpus_path(name)
+    if not path.is_file():
+        if not download:
+            raise DataError(
+                f"corpus {name!r} is not in the cache ({path}); fetch it with "
+                f"`python -m aigc_course prefetch --corpus {name}` or load_corpus({name!r}, "
+                "download=True)"
+            )
+        fetch_corpus(name)
+    _check_cached(spec, path)
+    text = path.read_text(encoding="utf-8")
+    return Corpus(name, text, _sha256(text), spec.description)

@@ -1,0 +1,120 @@
+"""Plot helpers: tensors in, axes out. Library code never calls ``plt.show()``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+
+
+def make_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: float = 1.0):
+    """Tile images into one array.
+
+    Args:
+        images: (N, C, H, W) or (N, H, W) with C in {1, 3}, values in [0, 1].
+        nrow: images per row.
+        padding: pixels between images.
+        pad_value: colour of the padding, in [0, 1].
+
+    Returns:
+        (rows·(H+p)+p, nrow·(W+p)+p[, 3]) float numpy array.
+    """
+    x = torch.as_tensor(images).detach().float().cpu()
+    if x.ndim == 3:
+        x = x.unsqueeze(1)
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"images must be (N, C, H, W) with C in (1, 3), got {tuple(x.shape)}")
+    if len(x) == 0:
+        raise ValueError("images is empty")
+    n, c, h, w = x.shape
+    ncol = min(nrow, n)
+    nrows = math.ceil(n / ncol)
+    grid = torch.full(
+        (c, nrows * (h + padding) + padding, ncol * (w + padding) + padding), pad_value
+    )
+    for i in range(n):
+        r, col = divmod(i, ncol)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[:, top : top + h, left : left + w] = x[i]
+    out = grid.clamp(0, 1).numpy()
+    return out[0] if c == 1 else np.transpose(out, (1, 2, 0))
+
+
+def show_images(
+    images: torch.Tensor,
+    nrow: int = 8,
+    ax: Axes | None = None,
+    title: str | None = None,
+    cmap: str = "gray_r",
+) -> Axes:
+    """Draw an image grid on ``ax`` (a new figure if None) and return the axes.
+
+    Args:
+        images: (N, 1|3, H, W) or (N, H, W) in [0, 1]. Rescale [-1, 1] images first
+            (``(x + 1) / 2``).
+        nrow: images per row.
+        ax: where to draw.
+        title: optional title.
+        cmap: colour map for one-channel images (``gray_r``: ink dark on white).
+    """
+    grid = make_grid(images, nrow=nrow, pad_value=0.0 if cmap == "gray_r" else 1.0)
+    if ax is None:
+        rows = grid.shape[0] / grid.shape[1]
+        _, ax = plt.subplots(figsize=(6, max(1.0, 6 * rows)))
+    ax.imshow(grid, cmap=cmap if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1 or len(values) < window:
+        return values
+    kernel = np.ones(window) / window
+    return np.convolve(values, kernel, mode="valid")
+
+
+def plot_curves(
+    curves: Mapping[str, Sequence[float] | torch.Tensor],
+    ax: Axes | None = None,
+    *,
+    xlabel: str = "step",
+    ylabel: str = "value",
+    title: str | None = None,
+    smooth: int = 1,
+    logy: bool = False,
+) -> Axes:
+    """Plot named training curves on one axes and return it.
+
+    Args:
+        curves: name → values (one per step). Empty curves are skipped.
+        smooth: moving-average window (1 = raw); the raw curve is drawn faintly behind.
+        logy: logarithmic y axis.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in curves.items():
+        y = np.asarray(torch.as_tensor(values, dtype=torch.float64).cpu())
+        if y.size == 0:
+            continue
+        if smooth > 1 and y.size >= smooth:
+            (line,) = ax.plot(np.arange(y.size), y, alpha=0.25)
+            ys = _smooth(y, smooth)
+            ax.plot(np.arange(smooth - 1, y.size), ys, color=line.get_color(), label=name)
+        else:
+            ax.plot(np.arange(y.size), y, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    if curves:
+        ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return ax
