@@ -59,7 +59,7 @@ notebooks-build: $(STAMP)
 	$(BIN)/python tools/nbbuild.py --all
 
 checkpoints: $(STAMP)
-	AIGC_MODE=full $(BIN)/python -m aigc_course.training.recipes --all
+	AIGC_MODE=full $(BIN)/python -m aigc_course.recipes --all
 
 clean:
 	rm -rf book/_build .pytest_cache .ruff_cache
