@@ -47,7 +47,7 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	AIGC_MODE=smoke AIGC_OFFLINE=1 NB_SMOKE_BUDGET=$(NB_SMOKE_BUDGET) MPLBACKEND=agg \
 	  $(BIN)/python -m pytest notebooks -q -p no:cacheprovider --nbval-lax \
-	  --sanitize-with tests/nbval_sanitize.cfg
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test: lint unit notebooks
 
