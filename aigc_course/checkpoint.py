@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from ._io import atomic_write
 from .config import pretrained_dir
 
 SIDECAR_VERSION = 1
@@ -46,20 +45,6 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
 def pretrained_path(name: str) -> Path:
     """The path stem of a committed checkpoint, e.g. ``pretrained_path("vae_mnist")``."""
     return pretrained_dir() / name
-
-
-def _atomic_replace(target: Path, write: Callable[[str], None]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _jsonable(value: Any) -> Any:
@@ -110,8 +95,8 @@ def save_checkpoint(
         **_jsonable(dict(meta or {})),
     }
     text = json.dumps(record, indent=2, sort_keys=True) + "\n"
-    _atomic_replace(weights, lambda tmp: save_file(tensors, tmp))
-    _atomic_replace(sidecar, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(weights, lambda tmp: save_file(tensors, tmp))
+    atomic_write(sidecar, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return weights
 
 

@@ -130,7 +130,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     def failing_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(dl.os, "fsync", failing_fsync)
+    monkeypatch.setattr("aigc_course._io.os.fsync", failing_fsync)
     with pytest.raises(OSError):
         dl.atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"

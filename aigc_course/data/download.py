@@ -9,13 +9,12 @@ fix it.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._io import atomic_write_bytes
 from ..config import is_offline
 
 
@@ -46,21 +45,6 @@ def verify_file(path: Path, expected: str, algorithm: str = "md5") -> None:
             f"{path} is corrupt or partial ({algorithm} {actual}, expected {expected}); "
             f"delete it and run `python -m aigc_course prefetch` again, or copy a good copy there"
         )
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def download(

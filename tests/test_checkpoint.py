@@ -1,0 +1,100 @@
+import json
+
+import pytest
+import torch
+
+from aigc_course.checkpoint import (
+    CheckpointError,
+    checkpoint_exists,
+    load_checkpoint,
+    load_or_train,
+    save_checkpoint,
+)
+
+
+def _model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+
+
+def test_round_trip_keeps_tensors_and_metadata(tmp_path):
+    model = _model()
+    path = save_checkpoint(tmp_path / "m", model.state_dict(), {"seed": 1, "metrics": {"acc": 0.5}})
+    assert path.name == "m.safetensors" and (tmp_path / "m.json").is_file()
+    state, meta = load_checkpoint(tmp_path / "m.safetensors")
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(state[k], v)
+    assert meta["seed"] == 1 and meta["metrics"] == {"acc": 0.5}
+    assert meta["package_version"] and meta["torch_version"] == torch.__version__
+
+
+def test_tied_weights_are_saved(tmp_path):
+    emb = torch.nn.Embedding(5, 3)
+    head = torch.nn.Linear(3, 5, bias=False)
+    head.weight = emb.weight  # shared storage, which safetensors refuses unless cloned
+    state = {"emb.weight": emb.weight, "head.weight": head.weight}
+    save_checkpoint(tmp_path / "tied", state)
+    loaded, _ = load_checkpoint(tmp_path / "tied")
+    torch.testing.assert_close(loaded["emb.weight"], loaded["head.weight"])
+
+
+def test_metadata_must_be_json(tmp_path):
+    with pytest.raises(TypeError, match="not JSON"):
+        save_checkpoint(tmp_path / "m", _model().state_dict(), {"bad": object()})
+    assert not checkpoint_exists(tmp_path / "m")
+
+
+def test_missing_and_corrupt_files_are_named(tmp_path):
+    with pytest.raises(CheckpointError, match=r"nothing\.safetensors is missing"):
+        load_checkpoint(tmp_path / "nothing")
+    save_checkpoint(tmp_path / "m", _model().state_dict())
+    (tmp_path / "m.safetensors").write_bytes(b"\x00" * 20)
+    with pytest.raises(CheckpointError, match=r"m\.safetensors cannot be read"):
+        load_checkpoint(tmp_path / "m")
+    (tmp_path / "m.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match=r"m\.json is not valid JSON"):
+        load_checkpoint(tmp_path / "m")
+
+
+def test_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    save_checkpoint(tmp_path / "m", _model().state_dict(), {"v": 1})
+    import aigc_course.checkpoint as ck
+
+    def broken_save(tensors, filename):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ck, "save_file", broken_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path / "m", _model().state_dict(), {"v": 2})
+    _, meta = load_checkpoint(tmp_path / "m")
+    assert meta["v"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]
+
+
+def test_load_or_train_trains_once_then_loads(tmp_path):
+    calls = []
+
+    def train(model):
+        calls.append(1)
+        with torch.no_grad():
+            model[0].weight.fill_(0.25)
+        return {"metrics": {"loss": 0.1}, "data_source": "synthetic"}
+
+    config = {"hidden": 4}
+    first = load_or_train(tmp_path / "m", _model(), train, config=config)
+    assert not first.loaded and first.meta["config"] == config and "trained" in first.status
+    second = load_or_train(tmp_path / "m", _model(), train, config=config)
+    assert second.loaded and len(calls) == 1 and "loaded" in second.status
+    torch.testing.assert_close(second.model[0].weight, torch.full((4, 3), 0.25))
+    assert json.loads((tmp_path / "m.json").read_text())["metrics"]["loss"] == 0.1
+    third = load_or_train(tmp_path / "m", _model(), train, config=config, retrain=True)
+    assert not third.loaded and len(calls) == 2
+
+
+def test_load_or_train_refuses_a_mismatched_checkpoint(tmp_path):
+    load_or_train(tmp_path / "m", _model(), lambda m: {}, config={"hidden": 4})
+    with pytest.raises(CheckpointError, match="was made with config"):
+        load_or_train(tmp_path / "m", _model(), lambda m: {}, config={"hidden": 8})
+    other = torch.nn.Linear(3, 2)
+    with pytest.raises(CheckpointError, match="does not fit this model"):
+        load_or_train(tmp_path / "m", other, lambda m: {})
