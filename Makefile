@@ -52,7 +52,7 @@ notebooks: $(STAMP)
 test: lint unit notebooks
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build book/ --warningiserror --keep-going
+	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output book --warningiserror --keep-going
 	@echo "open book/_build/html/index.html"
 
 notebooks-build: $(STAMP)
