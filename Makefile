@@ -6,6 +6,8 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 LAB_ARGS ?=
+# JupyterLab refuses to run as root (as in many containers) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 NB_SMOKE_BUDGET ?= 60
 
 .PHONY: help setup lab test unit notebooks lint format book notebooks-build checkpoints clean
@@ -28,7 +30,7 @@ $(STAMP): pyproject.toml
 	@echo "environment ready in $(VENV)"
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -46,7 +48,7 @@ unit: $(STAMP)
 # and one over NB_SMOKE_BUDGET seconds fails the run.
 notebooks: $(STAMP)
 	AIGC_MODE=smoke AIGC_OFFLINE=1 NB_SMOKE_BUDGET=$(NB_SMOKE_BUDGET) MPLBACKEND=agg \
-	  $(BIN)/python -m pytest notebooks -q -p no:cacheprovider --nbval-lax \
+	  $(BIN)/python -m pytest notebooks -q -p no:cacheprovider -p tests.nbval_timing --nbval-lax \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test: lint unit notebooks

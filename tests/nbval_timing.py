@@ -1,4 +1,6 @@
-"""Notebook runs under nbval: print each notebook's runtime and enforce the smoke budget.
+"""A pytest plugin for notebook runs under nbval (``-p tests.nbval_timing``).
+
+It prints each notebook's runtime and enforces the smoke budget.
 
 ``make notebooks`` runs every notebook top to bottom in smoke mode. This plugin adds up
 the time of each notebook's cells, prints a table at the end, and fails the session if
