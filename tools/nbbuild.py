@@ -70,11 +70,10 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         for out in cell.outputs:
             if out.get("output_type") == "display_data" and "image/svg+xml" in out.get("data", {}):
                 out["data"].pop("image/svg+xml")
-            # widget views are useless without the live kernel; keep their text fallback
+            # a widget view is dead without its kernel, and its text repr is noise: drop it
+            # (every panel draws a static figure too, which stays)
             if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
-                out["data"].pop("application/vnd.jupyter.widget-view+json")
-                if not out["data"]:
-                    continue
+                continue
             outputs.append(out)
         cell.outputs = outputs
     nb.nbformat, nb.nbformat_minor = 4, 5
