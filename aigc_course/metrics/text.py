@@ -1,0 +1,157 @@
+"""Text metrics: bits per character of a language model, and diversity of samples.
+
+Bits per character (bpc) is the average negative log₂-likelihood a model assigns to
+each next character of a held-out text; lower is better, log₂(V) is a uniform guess.
+It equals the mean cross-entropy in nats divided by ln 2.
+
+Diversity measures judge *samples*, which likelihood cannot: distinct-n (the share of
+n-grams that are unique, Li et al. 2016), repetition (the share of n-grams that repeat
+an earlier one in the same sample), and novelty (the share of n-grams not found in the
+training text: near 0 means the model is copying its corpus).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+LN2 = math.log(2.0)
+
+
+def nats_to_bits(nats: float) -> float:
+    """Convert a cross-entropy in nats to bits (divide by ln 2)."""
+    return nats / LN2
+
+
+@torch.no_grad()
+def sequence_nll(
+    model: torch.nn.Module,
+    ids: torch.Tensor,
+    *,
+    context: int | None = None,
+    batch_size: int = 32,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Negative log-likelihood (nats) of every token of ``ids`` after the first.
+
+    The text is cut into windows of ``context`` tokens that overlap by half; each
+    position is scored once, with at least ``context // 2`` tokens of history (except
+    at the very start). Deterministic and covers the whole text, unlike averaging
+    random windows.
+
+    Args:
+        model: ``model(idx) -> (logits, _)``, logits (B, T, V).
+        ids: (N,) token ids, N ≥ 2.
+        context: window length (default ``model.block_size``).
+        batch_size: windows per forward pass.
+        device: where to compute.
+
+    Returns:
+        (N - 1,) float tensor: entry t is -ln p(ids[t + 1] | ids[≤ t]) (on the CPU).
+    """
+    ids = torch.as_tensor(ids, dtype=torch.long).flatten()
+    n = ids.numel()
+    if n < 2:
+        raise ValueError("need at least two tokens to score one")
+    context = int(context or model.block_size)
+    if context < 2:
+        raise ValueError(f"context must be ≥ 2, got {context}")
+    half = context // 2
+    # windows [s, e) of inputs; each scores targets [first, e) not scored before, so
+    # every position after the first window has at least `half` tokens of history
+    jobs: list[tuple[int, int, int]] = []
+    scored_to, s = 0, 0
+    while scored_to < n - 1:
+        e = min(s + context, n - 1)
+        jobs.append((s, e, scored_to))
+        scored_to, s = e, max(e - half, 0)
+    was_training = model.training
+    model.eval()
+    out = torch.empty(n - 1)
+    for b in range(0, len(jobs), batch_size):
+        chunk = jobs[b : b + batch_size]
+        width = max(e - s for s, e, _ in chunk)
+        x = torch.zeros(len(chunk), width, dtype=torch.long)
+        y = torch.zeros(len(chunk), width, dtype=torch.long)
+        for j, (s, e, _) in enumerate(chunk):
+            x[j, : e - s] = ids[s:e]
+            y[j, : e - s] = ids[s + 1 : e + 1]
+        logits, _ = model(x.to(device))  # (B, width, V)
+        nll = F.cross_entropy(logits.float().transpose(1, 2), y.to(device), reduction="none")
+        nll = nll.cpu()  # (B, width)
+        for j, (s, e, first) in enumerate(chunk):
+            out[first:e] = nll[j, first - s : e - s]
+    model.train(was_training)
+    return out
+
+
+def bits_per_char(
+    model: torch.nn.Module,
+    ids: torch.Tensor,
+    *,
+    mask: torch.Tensor | None = None,
+    context: int | None = None,
+    batch_size: int = 32,
+    device: torch.device | str = "cpu",
+) -> float:
+    """Mean bits per character of ``ids`` under ``model`` (see :func:`sequence_nll`).
+
+    Args:
+        mask: (N,) bool, False at positions that must not be scored as targets (for
+            example characters the tokenizer had never seen); None scores all.
+    """
+    nll = sequence_nll(model, ids, context=context, batch_size=batch_size, device=device)
+    if mask is not None:
+        keep = torch.as_tensor(mask, dtype=torch.bool).flatten()[1:]
+        nll = nll[keep]
+    if nll.numel() == 0:
+        raise ValueError("no position left to score")
+    return nats_to_bits(nll.mean().item())
+
+
+def _ngrams(seq: Sequence, n: int) -> list[tuple]:
+    return [tuple(seq[i : i + n]) for i in range(len(seq) - n + 1)]
+
+
+def _units(text: str, unit: str) -> list[str]:
+    if unit == "char":
+        return list(text)
+    if unit == "word":
+        return text.split()
+    raise ValueError(f"unit must be 'char' or 'word', got {unit!r}")
+
+
+def distinct_n(texts: Iterable[str], n: int = 2, unit: str = "word") -> float:
+    """Distinct unique n-grams / all n-grams, pooled over ``texts`` (Li et al. 2016).
+
+    1.0: no n-gram repeats; near 0: the samples say the same thing again and again.
+    """
+    grams = [g for t in texts for g in _ngrams(_units(t, unit), n)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def repetition_rate(text: str, n: int = 4, unit: str = "word") -> float:
+    """Share of a text's n-grams that already occurred earlier in the same text."""
+    grams = _ngrams(_units(text, unit), n)
+    if not grams:
+        return 0.0
+    seen: set[tuple] = set()
+    repeats = 0
+    for g in grams:
+        repeats += g in seen
+        seen.add(g)
+    return repeats / len(grams)
+
+
+def novelty(texts: Iterable[str], reference: str, n: int = 8) -> float:
+    """Share of the character n-grams of ``texts`` that do not occur in ``reference``.
+
+    With ``reference`` the training text, this measures copying: 0 means every n-gram
+    of the samples was seen in training.
+    """
+    ref = {reference[i : i + n] for i in range(len(reference) - n + 1)}
+    grams = [t[i : i + n] for t in texts for i in range(len(t) - n + 1)]
+    return sum(g not in ref for g in grams) / len(grams) if grams else 0.0

@@ -1,0 +1,161 @@
+"""Decoding: pure functions from next-token logits to token ids, and one ``generate``.
+
+Each strategy takes logits ``(B, V)`` (and a ``torch.Generator`` where it draws), so it
+can be tested on its own and reused by every model family:
+
+- :func:`greedy` — the arg-max, deterministic;
+- temperature — divide the logits by T before the softmax (T → 0 is greedy, T = 1 the
+  model's own distribution, T > 1 flatter);
+- :func:`top_k_filter` — keep the k largest logits (Fan et al. 2018);
+- :func:`top_p_filter` — keep the smallest set of tokens whose probability reaches p
+  (nucleus sampling, Holtzman et al. 2020).
+
+:func:`generate` serves both language-model families through their ``step(idx, state)``
+method (a KV cache for the Transformer, (h, c) for the LSTM), or recomputes the whole
+window each step with ``use_cache=False`` (the reference the cache is tested against).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _check_logits(logits: torch.Tensor) -> None:
+    if logits.ndim != 2:
+        raise ValueError(f"logits must be (B, V), got shape {tuple(logits.shape)}")
+
+
+def greedy(logits: torch.Tensor) -> torch.Tensor:
+    """(B,) the index of the largest logit in each row of ``logits`` (B, V)."""
+    _check_logits(logits)
+    return logits.argmax(dim=-1)
+
+
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Set every logit outside the k largest of its row to -inf.
+
+    Ties at the k-th value are all kept (so at least k survive). k ≥ V keeps all.
+    """
+    _check_logits(logits)
+    if k < 1:
+        raise ValueError(f"top_k must be ≥ 1, got {k}")
+    if k >= logits.size(-1):
+        return logits
+    kth = torch.topk(logits, k, dim=-1).values[:, -1:]  # (B, 1) the k-th largest
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Nucleus filter: keep the most probable tokens until their mass reaches ``p``.
+
+    A token is kept if the probability mass of the tokens strictly more probable than
+    it is below ``p``; the most probable token is always kept. ``p = 1`` keeps all.
+
+    References:
+        Holtzman et al. 2020, "The Curious Case of Neural Text Degeneration", Eq. 2.
+    """
+    _check_logits(logits)
+    if not 0.0 < p <= 1.0:
+        raise ValueError(f"top_p must be in (0, 1], got {p}")
+    if p >= 1.0:
+        return logits
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    probs = sorted_logits.float().softmax(dim=-1)
+    mass_before = probs.cumsum(dim=-1) - probs  # mass of the strictly better tokens
+    drop_sorted = mass_before >= p
+    drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+    return logits.masked_fill(drop, float("-inf"))
+
+
+def sample_next(
+    logits: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Draw one token per row.
+
+    Args:
+        logits: (B, V) next-token logits.
+        temperature: ≥ 0; 0 means greedy (no randomness, ``generator`` unused).
+        top_k: keep only the k most likely tokens (None: all).
+        top_p: nucleus threshold in (0, 1] (None: no filter).
+        generator: the source of randomness (same generator state → same ids). Its
+            device is where the draw happens.
+
+    Returns:
+        (B,) long token ids.
+    """
+    _check_logits(logits)
+    if temperature < 0:
+        raise ValueError(f"temperature must be ≥ 0, got {temperature}")
+    if temperature == 0:
+        return greedy(logits)
+    logits = logits.float() / temperature
+    if top_k is not None:
+        logits = top_k_filter(logits, top_k)
+    if top_p is not None:
+        logits = top_p_filter(logits, top_p)
+    probs = logits.softmax(dim=-1)
+    device = generator.device if generator is not None else probs.device
+    ids = torch.multinomial(probs.to(device), 1, generator=generator)  # (B, 1)
+    return ids.squeeze(-1).to(logits.device)
+
+
+@torch.no_grad()
+def generate(
+    model: torch.nn.Module,
+    idx: torch.Tensor,
+    max_new_tokens: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+    use_cache: bool = True,
+) -> torch.Tensor:
+    """Continue ``idx`` by ``max_new_tokens`` sampled tokens.
+
+    Args:
+        model: a course LM: ``model(idx) -> (logits, loss)``, ``model.step(idx, state)
+            -> (logits, state)``, ``model.block_size``.
+        idx: (B, T0) prompt ids, T0 ≥ 1.
+        max_new_tokens: how many tokens to add.
+        temperature, top_k, top_p, generator: see :func:`sample_next`.
+        use_cache: reuse the model's state (KV cache / LSTM state) instead of recomputing
+            the last ``block_size`` tokens at every step. Both give the same ids; the
+            cache is faster. A Transformer whose cache would exceed ``block_size``
+            recomputes the sliding window from then on (learned positions end there).
+
+    Returns:
+        (B, T0 + max_new_tokens): the prompt followed by the new tokens.
+    """
+    if idx.ndim != 2 or idx.size(1) < 1:
+        raise ValueError(f"idx must be (B, T) with T ≥ 1, got shape {tuple(idx.shape)}")
+    was_training = model.training
+    model.eval()
+    block = model.block_size
+    recurrent = not hasattr(model, "transformer")  # an RNN state has no window limit
+    state = None
+    windowed = False  # set once a Transformer's cache would outgrow block_size
+    pending = idx if recurrent else idx[:, -block:]  # what the next call must consume
+    for _ in range(max_new_tokens):
+        if use_cache and not windowed:
+            windowed = not recurrent and model.state_length(state) + pending.size(1) > block
+        if not use_cache or windowed:
+            logits, _ = model(idx if recurrent else idx[:, -block:])
+        else:
+            logits, state = model.step(pending, state)
+        nxt = sample_next(
+            logits[:, -1, :],
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            generator=generator,
+        )
+        idx = torch.cat([idx, nxt[:, None]], dim=1)
+        pending = nxt[:, None]
+    model.train(was_training)
+    return idx
