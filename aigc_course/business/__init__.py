@@ -1,0 +1,2 @@
+"""Business case studies: small seeded synthetic datasets and the measures that turn
+model outputs into value, cost and risk figures. Import from the submodule."""

@@ -1,0 +1,76 @@
+"""Statistics for business decisions: intervals for rates and means, and an A/B test.
+
+References:
+    E. B. Wilson, "Probable inference, the law of succession, and statistical
+    inference", JASA 22(158), 1927 (the score interval for a proportion).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (good even for small n or rates near 0/1)."""
+    if n <= 0 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 ≤ successes ≤ n and n > 0, got {successes}/{n}")
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): Student-t interval for the mean of a few runs (e.g. seeds)."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size < 2:
+        raise ValueError("need at least two values for an interval")
+    half = stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+
+
+@dataclass(frozen=True)
+class ABTest:
+    """Result of a two-sided two-proportion z-test of B against A."""
+
+    rate_a: float
+    rate_b: float
+    lift: float  # rate_b - rate_a
+    lift_low: float  # confidence interval of the lift (unpooled normal approximation)
+    lift_high: float
+    z: float
+    p_value: float
+
+
+def ab_test(clicks_a: int, n_a: int, clicks_b: int, n_b: int, confidence: float = 0.95) -> ABTest:
+    """Two-proportion z-test (pooled variance under H0: equal rates)."""
+    for c, n in ((clicks_a, n_a), (clicks_b, n_b)):
+        if n <= 0 or not 0 <= c <= n:
+            raise ValueError(f"need 0 ≤ clicks ≤ n and n > 0, got {c}/{n}")
+    pa, pb = clicks_a / n_a, clicks_b / n_b
+    pooled = (clicks_a + clicks_b) / (n_a + n_b)
+    se0 = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    z = (pb - pa) / se0 if se0 > 0 else 0.0
+    p = 2 * stats.norm.sf(abs(z))
+    se = math.sqrt(pa * (1 - pa) / n_a + pb * (1 - pb) / n_b)
+    zc = stats.norm.ppf(0.5 + confidence / 2)
+    return ABTest(pa, pb, pb - pa, pb - pa - zc * se, pb - pa + zc * se, z, float(p))
+
+
+def sample_size_per_arm(
+    base_rate: float, lift: float, alpha: float = 0.05, power: float = 0.8
+) -> int:
+    """Visitors per arm to detect an absolute ``lift`` over ``base_rate`` (two-sided)."""
+    if not 0 < base_rate < 1 or not 0 < base_rate + lift < 1 or lift == 0:
+        raise ValueError(
+            f"need 0 < base_rate, base_rate + lift < 1 and lift ≠ 0, got {base_rate}, {lift}"
+        )
+    p1, p2 = base_rate, base_rate + lift
+    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    var = p1 * (1 - p1) + p2 * (1 - p2)
+    return math.ceil((za + zb) ** 2 * var / lift**2)
