@@ -1,0 +1,137 @@
+"""Hugging Face interop: byte-level BPE tokenizers, GPT-2 configs, and a weight port.
+
+- :func:`train_bpe` trains a byte-level BPE tokenizer (GPT-2's scheme: Radford et al.
+  2019, on BPE for words by Sennrich et al. 2016) with the ``tokenizers`` library;
+  :func:`as_transformers_tokenizer` wraps it for ``generate`` and ``pipeline``.
+- :func:`gpt2_config` turns the course's :class:`~aigc_course.models.transformer_lm.
+  GPTConfig` into a ``transformers.GPT2Config`` describing the same network.
+- :func:`to_gpt2` copies a from-scratch :class:`~aigc_course.models.transformer_lm.GPT`
+  into ``GPT2LMHeadModel``: the parameter names and layouts are the same, so it is one
+  ``load_state_dict`` with nothing renamed or transposed. :func:`from_gpt2` goes back.
+
+Nothing here touches the network: configs are built locally, models are saved to and
+loaded from local folders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+from .models.transformer_lm import GPT, GPTConfig
+
+EOS = "<|endoftext|>"
+
+
+def train_bpe(texts: Iterable[str], vocab_size: int = 1024, min_frequency: int = 2):
+    """Train a byte-level BPE tokenizer.
+
+    Starts from the 256 byte symbols (so any UTF-8 text can be encoded: there is no
+    unknown token) and repeatedly merges the most frequent adjacent pair until the
+    vocabulary holds ``vocab_size`` entries.
+
+    Args:
+        texts: training texts.
+        vocab_size: final vocabulary size, including the 256 bytes and ``<|endoftext|>``.
+        min_frequency: a pair must occur this often to be merged.
+
+    Returns:
+        a ``tokenizers.Tokenizer``.
+
+    References:
+        Sennrich, Haddow & Birch 2016 (BPE for NMT); Radford et al. 2019, Sec. 2.2
+        (byte-level BPE).
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=[EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer)
+    return tok
+
+
+def as_transformers_tokenizer(tok):
+    """Wrap a ``tokenizers.Tokenizer`` for ``transformers`` (``generate``, ``pipeline``,
+    ``save_pretrained``), with ``<|endoftext|>`` as its BOS, EOS and padding token."""
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token=EOS, eos_token=EOS, pad_token=EOS
+    )
+
+
+def gpt2_config(config: GPTConfig, eos_token_id: int | None = None, **overrides):
+    """The ``GPT2Config`` of the same network as ``config``.
+
+    GPT-2 choices made explicit: pre-LN blocks with layer-norm eps 1e-5, MLP width
+    4·n_embd with ``gelu_new`` (the tanh approximation of GELU), learned positions
+    (``n_positions`` = block_size), tied input/output embeddings, no dropout by default.
+    """
+    from transformers import GPT2Config
+
+    if not config.causal:
+        raise ValueError("GPT-2 is causal; a config with causal=False has no GPT-2 twin")
+    eos = config.vocab_size - 1 if eos_token_id is None else eos_token_id
+    kw = dict(
+        vocab_size=config.vocab_size,
+        n_positions=config.block_size,
+        n_embd=config.n_embd,
+        n_layer=config.n_layer,
+        n_head=config.n_head,
+        n_inner=4 * config.n_embd,
+        activation_function="gelu_new",
+        layer_norm_epsilon=1e-5,
+        resid_pdrop=config.dropout,
+        embd_pdrop=config.dropout,
+        attn_pdrop=config.dropout,
+        tie_word_embeddings=True,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        pad_token_id=eos,
+    )
+    kw.update(overrides)
+    return GPT2Config(**kw)
+
+
+def to_gpt2(model: GPT, eos_token_id: int | None = None):
+    """A ``GPT2LMHeadModel`` holding exactly ``model``'s weights (in eval mode).
+
+    Raises:
+        RuntimeError: a missing or unexpected key, or a shape mismatch (strict load).
+    """
+    from transformers import GPT2LMHeadModel
+
+    hf = GPT2LMHeadModel(gpt2_config(model.config, eos_token_id))
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    hf.load_state_dict(state, strict=True)
+    hf.tie_weights()
+    return hf.eval()
+
+
+def from_gpt2(hf) -> GPT:
+    """The course's :class:`GPT` with the weights of a ``GPT2LMHeadModel`` whose config
+    matches GPT-2's defaults used here (gelu_new, eps 1e-5, n_inner 4·n_embd)."""
+    c = hf.config
+    if c.activation_function != "gelu_new" or (c.n_inner or 4 * c.n_embd) != 4 * c.n_embd:
+        raise ValueError("only GPT-2 models with gelu_new and a 4x MLP can be ported")
+    model = GPT(GPTConfig(c.vocab_size, c.n_positions, c.n_layer, c.n_head, c.n_embd))
+    state = {k: v for k, v in hf.state_dict().items() if k in model.state_dict()}
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+@torch.no_grad()
+def max_logit_difference(model: GPT, hf, idx: torch.Tensor) -> float:
+    """max |logits_ours - logits_hf| on ``idx`` (B, T): the port's acceptance figure."""
+    ours, _ = model.eval()(idx)
+    theirs = hf.eval()(input_ids=idx).logits
+    return (ours - theirs).abs().max().item()

@@ -1,0 +1,97 @@
+"""Hugging Face interop: BPE tokenizer, GPT2Config, and the weight port (logits match)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aigc_course.hf import (
+    as_transformers_tokenizer,
+    from_gpt2,
+    gpt2_config,
+    max_logit_difference,
+    to_gpt2,
+    train_bpe,
+)
+from aigc_course.models.transformer_lm import GPT, GPTConfig
+from aigc_course.sampling import generate
+
+TEXT = ["the quick brown fox jumps over the lazy dog. " * 30, "return the value of the key\n" * 30]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def gpt() -> GPT:
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=37, block_size=16, n_layer=2, n_head=2, n_embd=16))
+    with torch.no_grad():  # move biases and norms off their init so the test can fail
+        for p in model.parameters():
+            if p.ndim == 1:
+                p.add_(0.1 * torch.randn_like(p))
+    return model.eval()
+
+
+def test_bpe_round_trip_and_compression(tmp_path):
+    tok = train_bpe(TEXT, vocab_size=300)
+    assert tok.get_vocab_size() == 300
+    text = "the lazy fox returns the key ✓"  # ✓ never seen: bytes still cover it
+    enc = tok.encode(text)
+    assert tok.decode(enc.ids) == text
+    assert len(enc.ids) < len(text.encode("utf-8"))  # merges shorten the sequence
+    tok.save(str(tmp_path / "bpe.json"))
+    from tokenizers import Tokenizer
+
+    back = Tokenizer.from_file(str(tmp_path / "bpe.json"))
+    assert back.encode(text).ids == enc.ids
+    wrapped = as_transformers_tokenizer(tok)
+    assert wrapped.decode(wrapped(text)["input_ids"]) == text
+    assert wrapped.eos_token == "<|endoftext|>"
+
+
+def test_config_matches(gpt):
+    c = gpt2_config(gpt.config)
+    assert (c.n_embd, c.n_layer, c.n_head, c.n_positions) == (16, 2, 2, 16)
+    assert c.activation_function == "gelu_new" and c.layer_norm_epsilon == 1e-5
+    with pytest.raises(ValueError, match="causal"):
+        gpt2_config(GPTConfig.tiny(5).__class__(5, causal=False))
+
+
+def test_port_gives_identical_logits(gpt):
+    hf = to_gpt2(gpt)
+    idx = torch.randint(0, 37, (3, 16), generator=torch.Generator().manual_seed(0))
+    assert max_logit_difference(gpt, hf, idx) < 1e-5
+    assert hf.lm_head.weight.data_ptr() == hf.transformer.wte.weight.data_ptr()
+
+
+def test_port_detects_a_wrong_weight(gpt):
+    hf = to_gpt2(gpt)
+    with torch.no_grad():
+        hf.transformer.h[0].attn.c_attn.weight.copy_(
+            hf.transformer.h[0].attn.c_attn.weight.T.reshape(16, 48)
+        )
+    idx = torch.randint(0, 37, (1, 8), generator=torch.Generator().manual_seed(1))
+    assert max_logit_difference(gpt, hf, idx) > 1e-3
+
+
+def test_round_trip_back_and_greedy_generation_agree(gpt, tmp_path):
+    hf = to_gpt2(gpt)
+    hf.save_pretrained(tmp_path / "m")
+    from transformers import GPT2LMHeadModel
+
+    reloaded = GPT2LMHeadModel.from_pretrained(tmp_path / "m", local_files_only=True)
+    back = from_gpt2(reloaded)
+    for k, v in gpt.state_dict().items():
+        torch.testing.assert_close(back.state_dict()[k], v)
+    prompt = torch.tensor([[1, 2, 3]])
+    ours = generate(gpt, prompt, 8, temperature=0)
+    theirs = reloaded.generate(
+        prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=8, do_sample=False
+    )
+    assert torch.equal(ours, theirs)
