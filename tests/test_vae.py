@@ -1,0 +1,183 @@
+"""VAE model, loss, importance-weighted bound and training loop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+from aigc_course.checkpoint import load_checkpoint, save_checkpoint
+from aigc_course.models.vae import VAE, VAEConfig, VAEOutput, count_parameters
+from aigc_course.training.vae import (
+    TrainConfig,
+    binarize,
+    evaluate_elbo,
+    fit,
+    fixed_binarization,
+    iwae_log_likelihood,
+    negative_elbo,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread avoids contention on a shared, busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _images(n: int = 64, seed: int = 0) -> torch.Tensor:
+    """(n, 1, 28, 28) intensities: 4 blurry prototypes plus noise, a cheap stand-in for digits."""
+    g = torch.Generator().manual_seed(seed)
+    protos = torch.zeros(4, 1, 28, 28)
+    protos[0, :, 4:24, 12:16] = 1  # a bar
+    protos[1, :, 12:16, 4:24] = 1  # a dash
+    protos[2, :, 6:22, 6:22] = 1
+    protos[2, :, 10:18, 10:18] = 0  # a ring
+    protos[3, :, 4:24, 4:24] = torch.eye(20)  # a diagonal
+    idx = torch.arange(n) % 4
+    x = 0.96 * protos[idx] + 0.02 + 0.02 * torch.rand(n, 1, 28, 28, generator=g)
+    return x.clamp(0, 1)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_shapes(arch):
+    model = VAE(VAEConfig.tiny(arch, latent_dim=3))
+    x = binarize(_images(5))
+    out = model(x)
+    assert isinstance(out, VAEOutput)
+    assert out.recon_logits.shape == (5, 1, 28, 28)
+    assert out.mu.shape == out.logvar.shape == (5, 3)
+    assert model.decode(torch.zeros(2, 7, 3)).shape == (2, 7, 1, 28, 28)
+    samples = model.sample(6, torch.Generator().manual_seed(0))
+    assert samples.shape == (6, 1, 28, 28) and samples.dtype == torch.float32
+    assert 0 <= samples.min() and samples.max() <= 1
+
+
+def test_reference_config_is_the_pytorch_example_model():
+    model = VAE(VAEConfig.pytorch_example())
+    # 784-400-(20+20) encoder, 20-400-784 decoder
+    expected = (784 * 400 + 400) + (400 * 40 + 40) + (20 * 400 + 400) + (400 * 784 + 784)
+    assert count_parameters(model) == expected
+
+
+def test_config_validation_and_round_trip():
+    with pytest.raises(ValueError, match="arch"):
+        VAEConfig(arch="rnn")
+    with pytest.raises(ValueError, match="latent_dim"):
+        VAEConfig(latent_dim=0)
+    cfg = VAEConfig(arch="conv", latent_dim=8, channels=(8, 16))
+    assert VAEConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_negative_elbo_is_per_image_sum_over_pixels_and_latents():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 1, 28, 28, generator=g)
+    x = torch.bernoulli(torch.full((3, 1, 28, 28), 0.3), generator=g)
+    mu, logvar = torch.randn(3, 5, generator=g), torch.randn(3, 5, generator=g)
+    terms = negative_elbo(logits, x, mu, logvar)
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / 3
+    kl = (0.5 * (mu**2 + logvar.exp() - 1 - logvar)).sum() / 3
+    assert_close(terms.recon, recon)
+    assert_close(terms.kl, kl)
+    assert_close(terms.loss, recon + kl)
+    # untrained decoder (logits 0) costs log 2 per pixel: 543.4 nats per image
+    zero = negative_elbo(torch.zeros_like(logits), x, torch.zeros_like(mu), torch.zeros_like(mu))
+    assert_close(zero.loss, torch.tensor(784 * 0.6931472))
+
+
+def test_mean_over_pixels_silently_reweights_the_kl():
+    """reduction='mean' divides the reconstruction by 784 but not the KL: it is the
+    beta = 784 objective rescaled, not the ELBO."""
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(4, 1, 28, 28, generator=g)
+    x = torch.bernoulli(torch.full((4, 1, 28, 28), 0.5), generator=g)
+    mu, logvar = torch.randn(4, 6, generator=g), torch.randn(4, 6, generator=g)
+    kl = (0.5 * (mu**2 + logvar.exp() - 1 - logvar)).sum(1).mean()
+    wrong = F.binary_cross_entropy_with_logits(logits, x) + kl
+    right = negative_elbo(logits, x, mu, logvar)
+    assert not torch.isclose(wrong * 784, right.loss)
+    assert_close(wrong * 784, negative_elbo(logits, x, mu, logvar, beta=784.0).loss)
+
+
+def test_binarisation_protocol():
+    x = _images(16)
+    a, b = fixed_binarization(x), fixed_binarization(x)
+    assert torch.equal(a, b)  # one fixed test binarisation
+    assert set(a.unique().tolist()) <= {0.0, 1.0}
+    assert not torch.equal(binarize(x), binarize(x))  # dynamic: fresh every call
+    big = fixed_binarization(torch.full((1, 1, 28, 28), 0.25).expand(400, 1, 28, 28))
+    assert abs(big.mean().item() - 0.25) < 0.01
+
+
+def test_iwae_increases_with_k_and_lies_above_the_elbo():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny(latent_dim=2))
+    fit(model, _images(64), TrainConfig(epochs=4, batch_size=32, lr=3e-3))
+    x = fixed_binarization(_images(24, seed=1))
+    elbo = evaluate_elbo(model, x)["elbo"]
+    bounds = {k: iwae_log_likelihood(model, x, k, seed=k).mean().item() for k in (1, 10, 100)}
+    assert abs(bounds[1] - elbo) < 0.02 * abs(elbo)  # L_1 is the ELBO (up to noise)
+    tol = 0.05  # nats: estimates of expectations, not exact values
+    assert bounds[1] < bounds[10] - tol and bounds[10] < bounds[100] - tol
+    assert bounds[100] > elbo
+
+
+def test_iwae_chunking_does_not_change_the_estimate_much():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny())
+    x = fixed_binarization(_images(20))
+    a = iwae_log_likelihood(model, x, 64, batch_size=10, max_rows=10 * 64).mean()
+    b = iwae_log_likelihood(model, x, 64, batch_size=10, max_rows=10 * 7).mean()
+    assert abs(a - b) < 0.01 * abs(a)
+    with pytest.raises(ValueError, match="k must be"):
+        iwae_log_likelihood(model, x, 0)
+
+
+@pytest.mark.parametrize(("arch", "factor"), [("mlp", 4.0), ("conv", 2.0)])
+def test_overfits_a_batch(arch, factor):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny(arch))
+    x = _images(32)
+    result = fit(model, x, TrainConfig(epochs=40, batch_size=32, lr=1e-2))
+    first, last = result.history["loss"][0], result.history["loss"][-1]
+    assert last < first / factor, (first, last)
+
+
+def test_training_is_deterministic_given_the_seed():
+    def run(seed: int) -> torch.Tensor:
+        torch.manual_seed(0)
+        model = VAE(VAEConfig.tiny())
+        fit(model, _images(48), TrainConfig(epochs=2, batch_size=16, seed=seed))
+        return model.sample(4, torch.Generator().manual_seed(0))
+
+    assert torch.equal(run(0), run(0))
+    assert not torch.equal(run(0), run(1))
+
+
+def test_time_budget_and_history():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny())
+    x = _images(32)
+    cfg = replace(TrainConfig.tiny(), epochs=1000, time_budget_s=0.3, cosine=True)
+    result = fit(model, x, cfg, x_val=fixed_binarization(x[:8]))
+    assert result.epochs < 1000 and result.seconds < 5
+    assert len(result.history["val_elbo"]) == result.epochs
+    assert all(v < 0 for v in result.history["val_elbo"])
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    cfg = VAEConfig.tiny("conv")
+    model = VAE(cfg)
+    save_checkpoint(tmp_path / "vae", model.state_dict(), {"config": cfg.to_dict()})
+    state, meta = load_checkpoint(tmp_path / "vae")
+    clone = VAE(VAEConfig.from_dict(meta["config"]))
+    clone.load_state_dict(state)
+    x = binarize(_images(4), torch.Generator().manual_seed(0))
+    assert_close(clone.encode(x), model.encode(x))
