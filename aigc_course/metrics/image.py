@@ -1,0 +1,255 @@
+"""Image-generation metrics measured with the course's own MNIST classifier, and the
+mode-coverage metrics of the 8-Gaussian ring.
+
+* **Classifier FID**: the Fréchet distance between Gaussians fitted to classifier
+  features of real and generated images, ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½)
+  (Heusel et al. 2017, Eq. 6, with the course classifier in place of Inception-v3; the
+  values are *not* comparable with published MNIST or ImageNet FIDs).
+* **Confident share**: the share of samples whose top class probability is ≥ 0.9.
+* **Class entropy**: the entropy (bits) of the histogram of predicted classes; log2(10)
+  ≈ 3.32 bits when every digit is generated equally often, lower under mode collapse.
+* **Conditional accuracy**: the share of samples classified as the requested digit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CONFIDENCE = 0.9
+
+
+# ----------------------------------------------------------------------------- Fréchet
+
+
+def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
+    """Square root of a symmetric positive semi-definite matrix via its eigendecomposition."""
+    w, v = torch.linalg.eigh(a)
+    return (v * w.clamp(min=0).sqrt()) @ v.T
+
+
+def frechet_distance(
+    mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor
+) -> float:
+    """Fréchet (2-Wasserstein) distance² between N(mu1, sigma1) and N(mu2, sigma2).
+
+    tr((Σ₁Σ₂)^½) is computed as tr((Σ₁^½ Σ₂ Σ₁^½)^½), a symmetric PSD matrix, so only
+    symmetric eigendecompositions are needed (stable, no complex parts), in float64.
+
+    References: Dowson & Landau 1982; Heusel et al. 2017, Eq. 6.
+    """
+    mu1, mu2 = mu1.double().flatten(), mu2.double().flatten()
+    s1, s2 = sigma1.double(), sigma2.double()
+    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.numel(),) * 2:
+        raise ValueError("means must be (d,) and covariances (d, d) with the same d")
+    r1 = _sqrtm_psd(s1)
+    covmean_trace = torch.linalg.eigvalsh(r1 @ s2 @ r1).clamp(min=0).sqrt().sum()
+    return float(((mu1 - mu2) ** 2).sum() + torch.trace(s1) + torch.trace(s2) - 2 * covmean_trace)
+
+
+def gaussian_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean (d,), covariance (d, d)) of (N, d) features, in float64, unbiased (N − 1)."""
+    f = features.double()
+    if f.ndim != 2 or f.shape[0] < 2:
+        raise ValueError(f"features must be (N >= 2, d), got {tuple(f.shape)}")
+    mu = f.mean(0)
+    c = f - mu
+    return mu, c.T @ c / (f.shape[0] - 1)
+
+
+# ----------------------------------------------------------------------------- classifier
+
+
+@torch.no_grad()
+def classify(
+    classifier: nn.Module, images: torch.Tensor, batch_size: int = 500
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features (N, d), probabilities (N, 10)) for images (N, 1, 28, 28) in [0, 1]."""
+    if images.min() < -1e-4 or images.max() > 1 + 1e-4:
+        raise ValueError("the classifier reads images in [0, 1]; rescale tanh outputs first")
+    was = classifier.training
+    classifier.eval()
+    device = next(classifier.parameters()).device
+    feats, probs = [], []
+    for i in range(0, len(images), batch_size):
+        f = classifier.features(images[i : i + batch_size].to(device).float())
+        feats.append(f.cpu())
+        probs.append(F.softmax(classifier.head(f), dim=1).cpu())
+    classifier.train(was)
+    return torch.cat(feats), torch.cat(probs)
+
+
+def accuracy(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """Share of images classified as their label."""
+    _, p = classify(classifier, images)
+    return float((p.argmax(1) == labels.cpu()).float().mean())
+
+
+def class_entropy(probs: torch.Tensor, n_classes: int = 10) -> float:
+    """Entropy in bits of the histogram of predicted classes (argmax of each row)."""
+    hist = torch.bincount(probs.argmax(1), minlength=n_classes).double()
+    q = hist / hist.sum()
+    q = q[q > 0]
+    return float(-(q * q.log2()).sum())
+
+
+@dataclass(frozen=True)
+class ImageScores:
+    """Classifier-based scores of a set of images against a real reference set."""
+
+    fid: float  # classifier FID (lower is better; 0 for identical statistics)
+    confident: float  # share with top class probability >= 0.9
+    entropy: float  # bits, of the predicted-class histogram (max log2(10) = 3.32)
+    n: int
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def score_images(
+    classifier: nn.Module,
+    images: torch.Tensor,
+    reference: tuple[torch.Tensor, torch.Tensor],
+) -> ImageScores:
+    """Score images (N, 1, 28, 28) in [0, 1] against reference stats ``(mu, sigma)``
+    (from :func:`reference_stats`)."""
+    feats, probs = classify(classifier, images)
+    mu, sigma = gaussian_stats(feats)
+    return ImageScores(
+        fid=frechet_distance(mu, sigma, *reference),
+        confident=float((probs.max(1).values >= CONFIDENCE).float().mean()),
+        entropy=class_entropy(probs),
+        n=len(images),
+    )
+
+
+def reference_stats(classifier: nn.Module, images: torch.Tensor):
+    """Feature mean and covariance of real images: the FID's reference point."""
+    return gaussian_stats(classify(classifier, images)[0])
+
+
+def conditional_accuracy(classifier: nn.Module, images: torch.Tensor, requested: torch.Tensor):
+    """Share of generated images that the classifier assigns to the requested class."""
+    return accuracy(classifier, images, requested)
+
+
+def blur(images: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
+    """Gaussian blur (a reference point on the metric's scale: digit-shaped but smudged)."""
+    radius = max(1, int(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-(t**2) / (2 * sigma**2))
+    k = k / k.sum()
+    x = F.conv2d(images, k.view(1, 1, 1, -1), padding=(0, radius))
+    return F.conv2d(x, k.view(1, 1, -1, 1), padding=(radius, 0))
+
+
+def train_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 2e-3,
+    shift: int = 2,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    progress: bool = False,
+) -> dict[str, float]:
+    """Fit the evaluation classifier (Adam, cosine-decayed lr, random shifts of ±shift px).
+
+    Args:
+        x: (N, 1, 28, 28) in [0, 1]; y: (N,) labels. Kept resident on ``device``.
+
+    Returns:
+        ``{"train_loss": last epoch's mean loss, "seconds": wall-clock}``.
+    """
+    from tqdm.auto import tqdm
+
+    device = torch.device(device)
+    model.to(device).train()
+    x, y = x.to(device), y.to(device)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    n = len(x)
+    steps = epochs * math.ceil(n / batch_size)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    start = time.perf_counter()
+    mean = 0.0
+    for _ in tqdm(range(epochs), disable=not progress, desc="classifier", leave=False):
+        order = torch.randperm(n, generator=gen, device=device)
+        total = 0.0
+        for i in range(0, n, batch_size):
+            idx = order[i : i + batch_size]
+            xb = x[idx]
+            if shift:
+                pad = F.pad(xb, (shift,) * 4)
+                dx, dy = torch.randint(0, 2 * shift + 1, (2,), generator=gen, device=device)
+                xb = pad[:, :, int(dy) : int(dy) + 28, int(dx) : int(dx) + 28]
+            loss = F.cross_entropy(model(xb), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+        mean = total / n
+    model.eval()
+    return {"train_loss": mean, "seconds": time.perf_counter() - start}
+
+
+# ----------------------------------------------------------------------------- 2-D ring
+
+
+def ring_centers(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
+    """(n_modes, 2) centres evenly spaced on a circle."""
+    angle = torch.arange(n_modes, dtype=torch.float64) * (2 * math.pi / n_modes)
+    return (radius * torch.stack([angle.cos(), angle.sin()], dim=1)).float()
+
+
+def sample_ring(
+    n: int, n_modes: int = 8, radius: float = 2.0, sigma: float = 0.05, seed: int = 0
+) -> torch.Tensor:
+    """(n, 2) samples of the ring mixture (equal weights, isotropic σ)."""
+    g = torch.Generator().manual_seed(seed)
+    k = torch.randint(0, n_modes, (n,), generator=g)
+    return ring_centers(n_modes, radius)[k] + sigma * torch.randn(n, 2, generator=g)
+
+
+@dataclass(frozen=True)
+class RingScores:
+    """Mode coverage of 2-D samples against the ring's centres."""
+
+    modes_covered: int  # modes holding at least ``min_share`` of the samples (within 3σ)
+    high_quality: float  # share of samples within 3σ of some mode
+    counts: tuple[int, ...]  # high-quality samples per mode
+
+
+def ring_scores(
+    samples: torch.Tensor,
+    centers: torch.Tensor,
+    sigma: float,
+    *,
+    min_share: float = 0.01,
+) -> RingScores:
+    """Mode coverage: a sample is high quality if it lies within 3σ of a centre; a mode is
+    covered if at least ``min_share`` of all samples are high-quality samples of it.
+
+    References: the protocol of Srivastava et al. 2017 (VEEGAN) and Metz et al. 2017
+    (unrolled GANs), with a share threshold stated explicitly.
+    """
+    d = torch.cdist(samples.double(), centers.double())  # (N, K)
+    dmin, k = d.min(dim=1)
+    good = dmin <= 3 * sigma
+    counts = torch.bincount(k[good], minlength=len(centers))
+    covered = int((counts >= max(1, math.ceil(min_share * len(samples)))).sum())
+    return RingScores(covered, float(good.double().mean()), tuple(int(c) for c in counts))
+
+
+def as_numpy(x: torch.Tensor) -> np.ndarray:
+    return x.detach().cpu().numpy()

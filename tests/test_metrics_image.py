@@ -1,0 +1,83 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import linalg
+
+from aigc_course.metrics import image as mi
+from aigc_course.models.classifier import ClassifierConfig, MNISTClassifier
+
+
+def _fid_scipy(mu1, s1, mu2, s2):
+    """The usual reference implementation (pytorch-fid style) with scipy.linalg.sqrtm."""
+    covmean = linalg.sqrtm(s1 @ s2)
+    covmean = covmean.real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+
+
+@pytest.mark.parametrize("d", [2, 16])
+def test_frechet_distance_against_scipy_sqrtm(d):
+    rng = np.random.default_rng(d)
+    a, b = rng.normal(size=(d, d)), rng.normal(size=(d, d))
+    s1, s2 = a @ a.T + 0.1 * np.eye(d), b @ b.T + 0.1 * np.eye(d)
+    mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
+    ours = mi.frechet_distance(*(torch.from_numpy(v) for v in (mu1, s1, mu2, s2)))
+    assert ours == pytest.approx(_fid_scipy(mu1, s1, mu2, s2), rel=1e-7)
+
+
+def test_frechet_distance_special_cases():
+    mu, s = torch.zeros(3), torch.eye(3)
+    assert mi.frechet_distance(mu, s, mu, s) == pytest.approx(0.0, abs=1e-10)
+    # equal covariances: only the mean term remains
+    assert mi.frechet_distance(mu, s, mu + 2, s) == pytest.approx(12.0)
+    # 1-D: (σ1 − σ2)²
+    assert mi.frechet_distance(
+        torch.zeros(1), torch.tensor([[4.0]]), torch.zeros(1), torch.tensor([[1.0]])
+    ) == pytest.approx(1.0)
+
+
+def test_gaussian_stats_match_numpy():
+    f = torch.randn(50, 4, dtype=torch.float64)
+    mu, cov = mi.gaussian_stats(f)
+    np.testing.assert_allclose(cov.numpy(), np.cov(f.numpy(), rowvar=False), rtol=1e-12)
+    np.testing.assert_allclose(mu.numpy(), f.mean(0).numpy())
+
+
+def test_class_entropy():
+    uniform = torch.eye(10).repeat(5, 1)
+    assert mi.class_entropy(uniform) == pytest.approx(math.log2(10))
+    assert mi.class_entropy(torch.eye(10)[[3] * 20]) == pytest.approx(0.0)
+
+
+def test_score_images_and_range_check():
+    torch.manual_seed(0)
+    clf = MNISTClassifier(ClassifierConfig.tiny())
+    real = torch.rand(40, 1, 28, 28)
+    ref = mi.reference_stats(clf, real)
+    same = mi.score_images(clf, real, ref)
+    other = mi.score_images(clf, torch.rand(40, 1, 28, 28) * 0.2, ref)
+    assert same.fid == pytest.approx(0.0, abs=1e-8) and other.fid > 0.0
+    assert 0 <= same.confident <= 1 and 0 <= same.entropy <= math.log2(10) + 1e-9
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        mi.score_images(clf, real * 2 - 1, ref)
+
+
+def test_blur_keeps_mass_and_smooths():
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 14, 14] = 1.0
+    y = mi.blur(x, sigma=1.5)
+    assert y.shape == x.shape and y.sum().item() == pytest.approx(1.0, abs=1e-5)
+    assert y.max() < 0.1
+
+
+def test_ring_scores():
+    centers = mi.ring_centers(8, 2.0)
+    assert torch.linalg.norm(centers, dim=1).allclose(torch.full((8,), 2.0))
+    s = mi.ring_scores(mi.sample_ring(4000, sigma=0.05, seed=1), centers, 0.05)
+    assert s.modes_covered == 8 and s.high_quality > 0.98
+    collapsed = centers[2] + 0.01 * torch.randn(500, 2)
+    s = mi.ring_scores(collapsed, centers, 0.05)
+    assert s.modes_covered == 1 and s.counts[2] == 500
+    s = mi.ring_scores(torch.zeros(100, 2), centers, 0.05)  # the centre: no mode at all
+    assert s.modes_covered == 0 and s.high_quality == 0.0
