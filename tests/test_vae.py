@@ -181,3 +181,21 @@ def test_checkpoint_round_trip(tmp_path):
     clone.load_state_dict(state)
     x = binarize(_images(4), torch.Generator().manual_seed(0))
     assert_close(clone.encode(x), model.encode(x))
+
+
+def test_train_config_rejects_an_unknown_clock():
+    with pytest.raises(ValueError, match="clock"):
+        TrainConfig(clock="gpu")
+
+
+@pytest.mark.gpu
+def test_trains_and_evaluates_on_cuda():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny()).to("cuda")
+    x = _images(64).to("cuda")
+    result = fit(model, x, TrainConfig(epochs=20, batch_size=32, lr=1e-2), "cuda")
+    assert result.history["loss"][-1] < result.history["loss"][0] / 2
+    ll = iwae_log_likelihood(model, fixed_binarization(x[:8]), 16)
+    assert ll.device.type == "cuda" and torch.isfinite(ll).all()
+    g = torch.Generator(device="cuda").manual_seed(0)
+    assert model.sample(3, g).device.type == "cuda"
