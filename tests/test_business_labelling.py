@@ -1,0 +1,63 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from aigc_course.business.labelling import (
+    Run,
+    balanced_labels,
+    equivalent_labels,
+    few_labels,
+    labels_saved,
+    learning_curve,
+)
+
+
+def test_few_labels_is_stratified_and_seeded():
+    y = torch.arange(10).repeat(20)
+    x = torch.arange(200.0).view(200, 1, 1, 1)
+    xa, ya = few_labels(x, y, 3, seed=1)
+    xb, _ = few_labels(x, y, 3, seed=1)
+    assert torch.bincount(ya).tolist() == [3] * 10 and torch.equal(xa, xb)
+    assert not torch.equal(xa, few_labels(x, y, 3, seed=2)[0])
+    assert all(y[int(v)] == lab for v, lab in zip(xa.flatten(), ya, strict=True))
+    with pytest.raises(ValueError, match="fewer than 21"):
+        few_labels(x, y, 21, seed=0)
+    assert balanced_labels(2, 3).tolist() == [0, 0, 1, 1, 2, 2]
+
+
+def test_equivalent_labels_interpolates_in_log_space():
+    per = np.array([5, 20, 80])
+    acc = np.array([0.5, 0.7, 0.9])
+    assert equivalent_labels(per, acc, 0.7) == pytest.approx(20)
+    assert equivalent_labels(per, acc, 0.6) == pytest.approx(10)  # geometric midpoint
+    assert math.isinf(equivalent_labels(per, acc, 0.95))
+    assert math.isnan(equivalent_labels(per, acc, 0.4))
+
+
+def test_labels_saved_from_runs():
+    runs = [Run("real only", p, s, a) for p, a in ((5, 0.5), (20, 0.7), (80, 0.9)) for s in (0, 1)]
+    runs += [Run("synthetic", 5, s, 0.7) for s in (0, 1)]
+    runs += [Run("synthetic", 20, s, 0.6) for s in (0, 1)]
+    per, mean, std = learning_curve(runs, "real only")
+    assert per.tolist() == [5, 20, 80] and mean.tolist() == [0.5, 0.7, 0.9] and std.max() == 0
+    saved = dict(labels_saved(runs, "synthetic"))
+    assert saved[5] == pytest.approx(10 * (20 - 5))  # synthetic at 5 matches real at 20
+    assert saved[20] == pytest.approx(10 * (10 - 20))  # it hurt at 20: negative
+    with pytest.raises(ValueError):
+        learning_curve(runs, "nothing")
+
+
+def test_fit_classifier_learns_a_separable_problem():
+    from aigc_course.business.labelling import fit_classifier, test_accuracy
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(10).repeat(8)
+    protos = torch.rand(10, 1, 28, 28, generator=g)
+    x = (protos[y] + 0.3 * torch.randn(80, 1, 28, 28, generator=g)).clamp(0, 1)
+    untrained = fit_classifier(x, y, steps=0, seed=0)
+    model = fit_classifier(x, y, steps=60, seed=0)
+    assert test_accuracy(untrained, x, y) < 0.4 and test_accuracy(model, x, y) == 1.0
+    again = fit_classifier(x, y, steps=60, seed=0)
+    torch.testing.assert_close(model[1].weight, again[1].weight)
