@@ -128,3 +128,12 @@ def test_write_descriptions_after_a_little_training():
     assert sampled == catalog.write_descriptions(
         model, products, max_new_tokens=30, temperature=1.0
     )  # same seed, same samples
+
+
+def test_parse_line_round_trips_and_rejects_malformed_prompts():
+    item = catalog.make_catalog(1, 0)[0]
+    product, description = catalog.parse_line(item.line())
+    assert description == item.description
+    assert product.attributes() == item.product.attributes()
+    assert catalog.parse_line("mug|glass|red>text") is None
+    assert catalog.parse_line("mug|gold|red|mid|handmade+stackable>text") is None

@@ -177,6 +177,21 @@ def corpus(items: Sequence[Item]) -> str:
     return "".join(it.line() for it in items)
 
 
+def parse_line(line: str) -> tuple[Product, str] | None:
+    """(product, description) of a line in the catalog format, or None if its prompt is
+    not a valid attribute list (used to check text a model wrote freely)."""
+    prompt, sep, description = line.strip("\n").partition(SEPARATOR)
+    fields = prompt.split("|")
+    if not sep or len(fields) != 5:
+        return None
+    category, material, colour, price, feats = fields
+    features = tuple(feats.split("+"))
+    ok = category in CATEGORIES and material in MATERIALS and colour in COLOURS
+    if not (ok and price in PRICE_BANDS and len(features) == 2 and set(features) <= set(FEATURES)):
+        return None
+    return Product("", category, material, colour, price, (features[0], features[1])), description
+
+
 def tokenizer() -> CharTokenizer:
     """The catalog's character tokenizer (a fixed alphabet: no need to store it)."""
     return CharTokenizer(ALPHABET)
