@@ -135,3 +135,27 @@ def max_logit_difference(model: GPT, hf, idx: torch.Tensor) -> float:
     ours, _ = model.eval()(idx)
     theirs = hf.eval()(input_ids=idx).logits
     return (ours - theirs).abs().max().item()
+
+
+class HFCausalLM(torch.nn.Module):
+    """Give a ``transformers`` causal LM the course's interface, so :func:`aigc_course.
+    training.lm.fit` can train it: ``logits, loss = model(idx, targets)``.
+
+    The course passes targets already shifted by one (``targets[t] = idx[t + 1]``);
+    ``transformers`` instead takes ``labels = input_ids`` and shifts inside. This adapter
+    computes the course's loss, so the two conventions are never mixed.
+    """
+
+    def __init__(self, hf) -> None:
+        super().__init__()
+        self.hf = hf
+        self.block_size = hf.config.n_positions
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+        logits = self.hf(input_ids=idx, attention_mask=torch.ones_like(idx)).logits  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1)
+            )
+        return logits, loss
