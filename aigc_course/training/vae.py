@@ -287,7 +287,8 @@ def fit(
 
     Returns:
         A :class:`TrainResult`; history keys ``loss``, ``recon``, ``kl`` (train, per
-        epoch), ``val_elbo`` (if ``x_val``), ``seconds`` (elapsed at epoch end).
+        epoch), ``val_elbo`` (if ``x_val``), ``seconds`` and ``cpu_seconds`` (elapsed
+        at epoch end; ``x_val`` scoring is counted in both).
     """
     device = torch.device(device)
     x_train = x_train.to(device)
