@@ -165,3 +165,11 @@ def test_train_gan_on_cuda():
     h = tr.train_gan(G, D, torch.rand(64, 1, 28, 28) * 2 - 1, steps=3, batch_size=16,
                      device="cuda", progress=False)  # fmt: skip
     assert h.steps == 3 and all(math.isfinite(v) for v in h.loss_G)
+
+
+@pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
+def test_train_ring_gan_records_coverage(loss):
+    out = tr.train_ring_gan(loss, seed=0, steps=4, hidden=8, batch_size=32, eval_every=2,
+                            n_eval=50)  # fmt: skip
+    assert out["samples"].shape == (50, 2) and [c[0] for c in out["coverage"]] == [2, 4]
+    assert all(0 <= c[1] <= 8 and 0.0 <= c[2] <= 1.0 for c in out["coverage"])
