@@ -143,3 +143,46 @@ def test_moderation_set_and_filter_metrics():
 def test_model_card_renders_every_field():
     card = risk.model_card({"Metrics": {"bits/char": 1.23, "exposure": "2.0 bits"}}, "LM")
     assert "| bits/char | 1.23 |" in card and card.startswith("### LM")
+
+
+def test_entropy_selective_watermark():
+    model = _tiny_gpt()
+    g = risk.green_lists(TOK.vocab_size)
+    idx = torch.tensor([TOK.encode("\nmug|")] * 2)
+    a = risk.generate_watermarked(
+        model, idx, 70, g, delta=2.0, generator=torch.Generator().manual_seed(1)
+    )
+    b = risk.generate_watermarked(
+        model,
+        idx,
+        70,
+        g,
+        delta=2.0,
+        entropy_threshold=1e-9,
+        generator=torch.Generator().manual_seed(1),
+    )
+    assert torch.equal(a, b)  # every position has some entropy: same as unselective
+    c = risk.generate_watermarked(
+        model,
+        idx,
+        70,
+        g,
+        delta=9.0,
+        entropy_threshold=1e9,
+        generator=torch.Generator().manual_seed(1),
+    )
+    assert torch.equal(c, generate(model, idx, 70, generator=torch.Generator().manual_seed(1)))
+    ent = risk.next_token_entropy(model, a[0])
+    assert (
+        ent.shape == (a.size(1) - 1,)
+        and (ent > 0).all()
+        and (ent <= math.log(TOK.vocab_size) + 1e-4).all()
+    )
+    logits, _ = model(a[0, :48][None])
+    p = logits[0].softmax(-1)
+    torch.testing.assert_close(ent[:47], -(p * p.log()).sum(-1)[:47], rtol=1e-4, atol=1e-5)
+    full = risk.watermark_score(a[0], g)
+    same = risk.watermark_score(a[0], g, mask=torch.ones(a.size(1) - 1, dtype=torch.bool))
+    assert full == same
+    half = risk.watermark_score(a[0], g, mask=ent > ent.median())
+    assert half.n_scored < full.n_scored

@@ -34,7 +34,9 @@ References:
     and Testing Unintended Memorization in Neural Networks", USENIX Security 2019
     (Def. 4 exposure; Sec. 4.3 extrapolation). J. Kirchenbauer, J. Geiping, Y. Wen,
     J. Katz, I. Miers, T. Goldstein, "A Watermark for Large Language Models", ICML 2023
-    (Algorithm 2, Eq. 3). M. Mitchell et al., "Model Cards for Model Reporting", FAT* 2019.
+    (Algorithm 2, Eq. 3). T. Lee et al., "Who Wrote this Code? Watermarking for Code
+    Generation", 2023 (SWEET: watermark and score only high-entropy tokens).
+    M. Mitchell et al., "Model Cards for Model Reporting", FAT* 2019.
 """
 
 from __future__ import annotations
@@ -197,11 +199,16 @@ def generate_watermarked(
     *,
     delta: float = 2.0,
     temperature: float = 1.0,
+    entropy_threshold: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Sample ``max_new_tokens`` after ``idx`` (B, T0), adding ``delta`` to the logits
     of the green list of the previous token (Kirchenbauer et al. 2023, Algorithm 2).
-    ``delta = 0`` is ordinary sampling. Returns (B, T0 + max_new_tokens)."""
+    ``delta = 0`` is ordinary sampling. Returns (B, T0 + max_new_tokens).
+
+    With ``entropy_threshold`` > 0 the bias is applied only where the model's own
+    next-token entropy (nats) reaches it: where the model has a real choice. Text the
+    model is sure of (copied attribute words) is left alone (Lee et al. 2023, SWEET)."""
     model.eval()
     block = model.block_size
     green = green.to(idx.device)
@@ -211,11 +218,41 @@ def generate_watermarked(
             state = None  # past the learned positions: recompute the last window
             pending = idx[:, -block:]
         logits, state = model.step(pending, state)
-        logits = logits[:, -1, :].float() + delta * green[idx[:, -1]].float()  # (B, V)
+        logits = logits[:, -1, :].float()  # (B, V)
+        bias = delta * green[idx[:, -1]].float()
+        if entropy_threshold > 0:
+            bias = bias * (_entropy(logits / max(temperature, 1e-6)) >= entropy_threshold)[:, None]
+        logits = logits + bias
         nxt = sample_next(logits, temperature=temperature, generator=generator)
         idx = torch.cat([idx, nxt[:, None]], dim=1)
         pending = nxt[:, None]
     return idx
+
+
+def _entropy(logits: torch.Tensor) -> torch.Tensor:
+    logp = F.log_softmax(logits.float(), dim=-1)
+    return -(logp.exp() * logp).sum(-1)
+
+
+@torch.no_grad()
+def next_token_entropy(
+    model: torch.nn.Module, ids: Sequence[int] | torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
+    """(N - 1,) entropy (nats) of the model's distribution for token t + 1 given the
+    tokens up to t (windows of ``block_size``, each position with at least half a
+    window of history after the first): what a detector that owns the model uses to
+    score only the positions where the watermark could act."""
+    ids = torch.as_tensor(ids, dtype=torch.long).flatten()
+    n, block = ids.numel(), model.block_size
+    out = torch.empty(n - 1)
+    done, start = 0, 0
+    while done < n - 1:
+        end = min(start + block, n - 1)
+        logits, _ = model(ids[start:end][None])  # (1, T, V)
+        ent = _entropy(logits[0] / temperature)
+        out[done:end] = ent[done - start : end - start]
+        done, start = end, max(end - block // 2, 0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -226,13 +263,26 @@ class WatermarkScore:
     p_value: float  # one-sided, normal approximation
 
 
-def watermark_score(ids: Sequence[int] | torch.Tensor, green: torch.Tensor, gamma: float = 0.5):
-    """z-test for the green-list watermark over the token pairs of ``ids`` (Eq. 3)."""
+def watermark_score(
+    ids: Sequence[int] | torch.Tensor,
+    green: torch.Tensor,
+    gamma: float = 0.5,
+    mask: torch.Tensor | None = None,
+) -> WatermarkScore:
+    """z-test for the green-list watermark over the token pairs of ``ids`` (Eq. 3).
+
+    Args:
+        mask: (N - 1,) bool, which next tokens to score (e.g. where
+            :func:`next_token_entropy` reaches the generation threshold); None: all.
+    """
     ids = torch.as_tensor(ids, dtype=torch.long).flatten()
-    t = ids.numel() - 1
+    hits = green[ids[:-1], ids[1:]]  # (N - 1,)
+    if mask is not None:
+        hits = hits[torch.as_tensor(mask, dtype=torch.bool)[: hits.numel()]]
+    t = hits.numel()
     if t < 1:
-        raise ValueError("need at least two tokens")
-    n_green = int(green[ids[:-1], ids[1:]].sum())
+        raise ValueError("need at least one scored token")
+    n_green = int(hits.sum())
     z = (n_green - gamma * t) / math.sqrt(t * gamma * (1 - gamma))
     return WatermarkScore(t, n_green, z, float(stats.norm.sf(z)))
 
