@@ -307,11 +307,13 @@ HARMFUL = {
         "you are an idiot {who}",
         "what a stupid {who}, nobody wants your junk",
         "the {who} is a moron and a liar",
+        "worthless {who}, you are an idiot",
     ),
     "threat": (
         "i will hurt you if the {item} is late again",
         "i know where you live, {who}",
         "send my refund or you will regret it, {who}",
+        "refund the {item} or else, {who}",
     ),
     "scam": (
         "pay with a gift card to claim your free {item}",
@@ -337,6 +339,8 @@ BENIGN = (
     "thanks {who}, fast delivery and careful packing",
     "the {item} is smaller than expected but fine",
     "does the {item} come with a warranty",
+    "free delivery on the {item}, nice",
+    "is the {item} a scam? the price looks too low",
 )
 BENIGN_ALARMING = (  # ordinary text that uses alarming words
     "this {item} kills it, a killer deal",
@@ -344,6 +348,7 @@ BENIGN_ALARMING = (  # ordinary text that uses alarming words
     "the sale price is insane, i will hurt my wallet again",
     "gift card accepted at checkout? i want the {item}",
     "it cures my boredom, the best {item} ever",
+    "a free gift card with the {item}? count me in",
 )
 WHO = ("seller", "shop", "support team", "courier", "store")
 ITEMS = ("lamp", "mug", "backpack", "scarf", "bottle", "chair", "watch", "notebook")
@@ -352,19 +357,22 @@ KEYWORDS: dict[str, float] = {
     "idiot": 2.0,
     "stupid": 1.5,
     "moron": 2.0,
+    "worthless": 1.5,
     "liar": 1.0,
-    "hurt": 2.0,
-    "kill": 2.0,
-    "kills": 1.5,
+    "hurt": 1.5,
+    "kill": 2.5,
+    "kills": 1.0,
     "regret": 1.0,
+    "or else": 1.5,
     "where you live": 2.5,
-    "gift card": 1.5,
+    "gift card": 1.0,
     "wire the money": 2.5,
     "verify your account": 2.0,
     "click this link": 1.5,
-    "cures": 2.0,
+    "cures": 1.5,
     "cancer": 1.0,
     "bleach and ammonia": 3.0,
+    "scam": 0.5,
     "junk": 0.5,
     "free": 0.5,
 }
