@@ -50,7 +50,8 @@ def frechet_distance(
         raise ValueError("means must be (d,) and covariances (d, d) with the same d")
     r1 = _sqrtm_psd(s1)
     covmean_trace = torch.linalg.eigvalsh(r1 @ s2 @ r1).clamp(min=0).sqrt().sum()
-    return float(((mu1 - mu2) ** 2).sum() + torch.trace(s1) + torch.trace(s2) - 2 * covmean_trace)
+    d2 = ((mu1 - mu2) ** 2).sum() + torch.trace(s1) + torch.trace(s2) - 2 * covmean_trace
+    return max(float(d2), 0.0)  # ≥ 0 in exact arithmetic; rounding can give -1e-7
 
 
 def gaussian_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
