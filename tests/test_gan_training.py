@@ -182,3 +182,15 @@ def test_train_ring_gan_records_coverage(loss):
                             n_eval=50)  # fmt: skip
     assert out["samples"].shape == (50, 2) and [c[0] for c in out["coverage"]] == [2, 4]
     assert all(0 <= c[1] <= 8 and 0.0 <= c[2] <= 1.0 for c in out["coverage"])
+
+
+def test_train_gan_checkpoints_both_players(tmp_path):
+    G, D = build_dcgan(DCGANConfig.tiny(), seed=0)
+    x = torch.rand(32, 1, 28, 28) * 2 - 1
+    tr.train_gan(G, D, x, steps=3, batch_size=8, progress=False,
+                 checkpoint_path=tmp_path / "run", checkpoint_every=2)  # fmt: skip
+    G2, D2 = build_dcgan(DCGANConfig.tiny(), seed=1)
+    assert tr.load_gan_checkpoint(tmp_path / "run", G2, D2) == 3
+    before = [*G.state_dict().values(), *D.state_dict().values()]
+    after = [*G2.state_dict().values(), *D2.state_dict().values()]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))

@@ -25,6 +25,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -212,6 +213,8 @@ def train_gan(
     callback: Callable[[int, GANHistory], None] | None = None,
     progress: bool = True,
     history: GANHistory | None = None,
+    checkpoint_path: str | Path | None = None,
+    checkpoint_every: int = 0,
 ) -> GANHistory:
     """Train ``G`` and ``D`` in place by alternating :func:`update_D` and :func:`update_G`.
 
@@ -233,6 +236,9 @@ def train_gan(
             (G in eval mode, output on CPU).
         callback: called as ``callback(step, history)`` after every generator step.
         history: continue recording into this history (for training in several calls).
+        checkpoint_path, checkpoint_every: save both players (``G.*`` and ``D.*`` tensors,
+            safetensors + JSON with the step) every ``checkpoint_every`` steps and at the
+            end; restore with :func:`load_gan_checkpoint`.
 
     Returns:
         The :class:`GANHistory`.
@@ -307,11 +313,36 @@ def train_gan(
             callback(hist.steps, hist)
         if progress and hist.steps % 20 == 0:
             bar.set_postfix(loss_D=f"{d['loss_D']:.3f}", loss_G=f"{g['loss_G']:.3f}")
+        if checkpoint_path is not None and checkpoint_every and hist.steps % checkpoint_every == 0:
+            save_gan_checkpoint(checkpoint_path, G, D, hist.steps)
         if max_seconds is not None and time.perf_counter() - start >= max_seconds:
             break
     bar.close()
     hist.seconds += time.perf_counter() - start
+    if checkpoint_path is not None:
+        save_gan_checkpoint(checkpoint_path, G, D, hist.steps)
     return hist
+
+
+def save_gan_checkpoint(path: str | Path, G: nn.Module, D: nn.Module, step: int) -> Path:
+    """Save both players in one checkpoint (tensors prefixed ``G.`` and ``D.``)."""
+    from ..checkpoint import save_checkpoint
+
+    state = {f"G.{k}": v for k, v in G.state_dict().items()}
+    state.update({f"D.{k}": v for k, v in D.state_dict().items()})
+    config = getattr(G, "config", None)
+    meta = {"step": step, "config": config.to_dict() if hasattr(config, "to_dict") else None}
+    return save_checkpoint(path, state, meta)
+
+
+def load_gan_checkpoint(path: str | Path, G: nn.Module, D: nn.Module) -> int:
+    """Load a :func:`save_gan_checkpoint` file into ``G`` and ``D``; returns its step."""
+    from ..checkpoint import load_checkpoint
+
+    state, meta = load_checkpoint(path)
+    G.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith("G.")})
+    D.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith("D.")})
+    return int(meta["step"])
 
 
 def train_discriminator(

@@ -27,7 +27,7 @@ import torch
 from aigc_course import by_mode, seed_everything, setup
 from aigc_course.theory import gan as th
 
-session = setup("01_gan_theory", runtime={"smoke": "30 s", "workshop": "2.5 min", "full": "4 min"})
+session = setup("01_gan_theory", runtime={"smoke": "20 s", "workshop": "1 min", "full": "3 min"})
 
 # %% [markdown]
 # ## 1 · The value function
