@@ -1,0 +1,556 @@
+# %% [markdown]
+# # 09 · Case study: risk and governance, measured
+#
+# The promise of generative AI in business comes with a list of risks: a model that
+# **leaks private data** it was trained on, generated text that **cannot be told apart**
+# from human text, **harmful content** that slips through, and data whose **licence and
+# origin** nobody checked. These are usually discussed in prose. This notebook measures
+# each one on a model you train yourself, so that a risk becomes a number with an
+# uncertainty, and a decision becomes a threshold with a price.
+#
+# The model is the course's small character Transformer (notebook 04) trained on the
+# synthetic product catalog of notebook 07, into which we plant secrets on purpose.
+#
+# **Learning objectives.** After this notebook you can
+#
+# 1. measure how much a language model memorised a planted secret (canary **exposure**,
+#    Carlini et al. 2019) and how it grows with repetitions and training;
+# 2. watermark generated text with a **green list** and detect it with a z-test
+#    (Kirchenbauer et al. 2023); measure detection rate against length, the false-positive
+#    rate, and what an edit does to it;
+# 3. evaluate a content filter's false positives and negatives with intervals, and pick
+#    its threshold from the **costs** of each error;
+# 4. fill a data-provenance checklist and a **model card** with measured figures.
+
+# %%
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from aigc_course import by_mode, load_or_train, pretrained_path, setup
+
+session = setup(
+    "09_case_risk",
+    runtime={"smoke": "35 s", "workshop": "1 min", "full": "15 min"},
+)
+
+# %% [markdown]
+# Every budget of this notebook comes from `by_mode`: in smoke mode a tiny model is
+# trained for a few seconds; in workshop mode the committed checkpoint `canary_lm` is
+# loaded (made by `python -m aigc_course.recipes canary_lm`); full mode retrains it.
+
+# %%
+smoke = session.mode == "smoke"
+n_texts = by_mode(smoke=12, workshop=40, full=40)  # watermark texts per condition
+text_len = by_mode(smoke=160, workshop=640, full=640)  # characters per text
+n_candidates = by_mode(smoke=300, workshop=2000, full=2000)  # alternative secrets
+print(f"{n_texts} texts of {text_len} characters; exposure against {n_candidates} candidates")
+
+# %% [markdown]
+# ## 1 · Privacy: does the model remember a secret?
+#
+# Training data often holds things that should never come out of a model: a customer's
+# phone number in a support ticket, an API key in a code comment. Carlini et al. (2019)
+# measure this with **canaries**: made-up secrets of a known format, planted in the
+# training data a known number of times. After training, rank the true secret among all
+# possible secrets of the same format by how likely the model finds it (its
+# log-perplexity in bits). With $|R|$ possible secrets and the canary at rank $k$,
+#
+# $$\text{exposure} = \log_2 |R| - \log_2 k .$$
+#
+# A secret the model has not learnt sits at a random rank: its exposure is about
+# $\log_2 e \approx 1.44$ bits on average. A secret the model would print first has
+# exposure $\log_2 |R|$ — here $\log_2 10^6 \approx 19.9$ bits for six digits.
+#
+# We plant five canaries ("Ada's door code is 865230."), repeated 0, 1, 4, 16 and 64
+# times among the catalog lines. The one repeated 0 times is the control.
+
+# %%
+from aigc_course.business import catalog, risk
+from aigc_course.recipes import business as recipes
+
+canaries = recipes.default_canaries()
+data = recipes.catalog_data(**by_mode(smoke={"n_items": 300, "n_test": 50}, workshop={}, full={}))
+planted = risk.plant_canaries(catalog.corpus(data.train), canaries, seed=0)
+for c in canaries:
+    print(f"{c.repeats:3d} x  {c.line().strip()!r}  ({planted.count(c.line())} in the text)")
+print(f"training text: {len(planted):,} characters; data: {data.source}")
+
+# %% [markdown]
+# Now train (smoke) or load (workshop) the model. The training function measures the
+# exposure of every canary at evenly spaced points of training, so we can see it grow;
+# a loaded checkpoint carries the same measurements in its sidecar.
+
+# %%
+from aigc_course.models.transformer_lm import GPT, GPTConfig
+from aigc_course.training.lm import TrainConfig
+
+tok = catalog.tokenizer()
+if smoke:
+    cfg = GPTConfig(tok.vocab_size, block_size=64, n_layer=2, n_head=2, n_embd=48)
+    tcfg = TrainConfig(steps=150, batch_size=16, block_size=64, lr=5e-3, min_lr=5e-4, warmup=10)
+else:
+    cfg, tcfg = recipes.model_config(), recipes.train_config()
+result = load_or_train(
+    pretrained_path("canary_lm" if not smoke else "canary_lm_smoke"),
+    GPT(cfg),
+    lambda m: {
+        **recipes.train_canary_lm(
+            m,
+            data,
+            tcfg,
+            canaries,
+            n_checkpoints=by_mode(smoke=2, workshop=5, full=5),
+            n_candidates=n_candidates,
+        ),
+        "mode": session.mode,
+    },
+    config=cfg.to_dict(),
+    retrain=session.mode == "full",
+    save=not smoke,
+)
+model, meta = result.model.eval(), result.meta
+print(result.status, "|", meta["metrics"])
+assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"], "loss fell"
+
+# %% [markdown]
+# The exposure of each canary, measured again now on the final model, with the
+# distribution of the log-perplexities of the random alternatives it is ranked against:
+
+# %%
+exposures = {c.repeats: risk.exposure(model, tok, c, n_candidates=n_candidates) for c in canaries}
+for r, e in exposures.items():
+    print(
+        f"repeats {r:3d}: canary {e.canary_bits:5.1f} bits, alternatives "
+        f"{np.median(e.candidate_bits):5.1f} bits (median); exposure {e.exposure:5.2f} bits "
+        f"(rank-based {e.rank_exposure:4.1f}, max {e.max_exposure:.1f})"
+    )
+
+# %% [markdown]
+# Two estimates are printed. The **rank-based** one counts how many of the sampled
+# alternatives the model prefers to the canary; with $K$ samples it cannot exceed
+# $\log_2 (K+1)$. The **extrapolated** one fits a skew-normal distribution to the
+# alternatives' log-perplexities and reads off how far in its tail the canary lies
+# (Carlini et al., Sec. 4.3): it can tell apart secrets that are all ranked first.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+curve = meta["exposure_curve"]
+for r in sorted({row["repeats"] for row in curve}):
+    pts = [(row["epochs"], row["exposure"]) for row in curve if row["repeats"] == r]
+    axes[0].plot(*zip(*pts, strict=True), "o-", label=f"{r} repeats")
+axes[0].axhline(exposures[0].max_exposure, ls=":", c="k", label="log2 |R| (always first)")
+axes[0].set(xlabel="epochs of training", ylabel="exposure (bits)", title="Exposure while training")
+axes[0].legend(fontsize=7)
+top = exposures[max(exposures)]
+axes[1].hist(top.candidate_bits, bins=40, color="0.7", label="random secrets")
+axes[1].axvline(top.canary_bits, c="C3", label=f"canary ({max(exposures)} repeats)")
+axes[1].axvline(exposures[0].canary_bits, c="C0", ls="--", label="control (0 repeats)")
+axes[1].set(xlabel="log-perplexity of the secret (bits)", title="Where the canary ranks")
+axes[1].legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What the figure shows, checked below: the control's exposure stays near what chance
+# gives, and exposure **rises with the number of repetitions**; the line repeated most
+# is learnt within the first epochs. A secret seen once is the case that matters most
+# for real data (one customer, one ticket): its exposure is the figure a privacy review
+# should ask for. **Deduplicating** the training data turns every repeated secret into a
+# once-seen one, which is why it is the first mitigation; differential privacy in
+# training (DP-SGD) bounds exposure for all of them, at a cost in quality.
+
+# %%
+exp_by_r = {r: e.exposure for r, e in exposures.items()}
+print({r: round(v, 2) for r, v in exp_by_r.items()})
+assert exp_by_r[0] < 5, "the control canary is not memorised"
+assert exp_by_r[64] > exp_by_r[0] + 4, "64 repetitions expose the secret"
+assert exp_by_r[64] >= exp_by_r[4], "more repetitions, more exposure"
+
+# %% [markdown]
+# > **Common mistake.** Testing for memorisation by *prompting* the model with the
+# > prefix and checking whether greedy decoding prints the secret. That only detects
+# > secrets at rank 1. Exposure also measures the partly learnt ones, which an attacker
+# > with a few thousand guesses can still recover.
+
+# %% [markdown]
+# ## 2 · Provenance: a watermark on generated text
+#
+# A watermark lets the owner of a model prove later that a text came from it. The
+# green-list scheme of Kirchenbauer et al. (2023) needs no change to the model: at each
+# step, the previous token and a secret key pick a pseudo-random "green" half of the
+# vocabulary ($\gamma = 0.5$), and $\delta$ is added to the green logits before sampling.
+# A detector with the key counts green tokens among the $T$ scored ones. Ordinary text
+# hits green by chance, a Binomial$(T, \gamma)$ count, so
+#
+# $$z = \frac{|s|_G - \gamma T}{\sqrt{T \gamma (1-\gamma)}}$$
+#
+# is about standard normal for unwatermarked text; we call a text watermarked when
+# $z \ge 4$ (a one-sided false-positive probability of $3 \times 10^{-5}$ in theory).
+#
+# Catalog copy is **low-entropy** text: once the model has chosen a product, most
+# characters are nearly certain (it copies attribute words), and a green bonus cannot
+# change a certain choice — those characters only add noise to the count. So we follow
+# Lee et al. (2023): bias, and score, only the positions where the model's next-character
+# entropy is at least 0.5 nats. The detector owns the model, so it can recompute them.
+
+# %%
+gamma, delta, z_threshold, min_entropy = 0.5, 4.0, 4.0, 0.5
+green = risk.green_lists(tok.vocab_size, gamma=gamma, key=15485863)
+start = torch.tensor([tok.encode("\n")] * n_texts)
+gen = torch.Generator().manual_seed(0)
+wm = dict(entropy_threshold=min_entropy, generator=gen)
+marked = risk.generate_watermarked(model, start, text_len, green, delta=delta, **wm)
+plain = risk.generate_watermarked(model, start, text_len, green, delta=0.0, **wm)
+marked_text = [tok.decode(row[1:]) for row in marked]
+plain_text = [tok.decode(row[1:]) for row in plain]
+print(marked_text[0][:200])
+
+
+def score(ids, upto=None, ent=None):
+    ids = torch.as_tensor(ids)[: None if upto is None else upto + 1]
+    ent = risk.next_token_entropy(model, ids) if ent is None else ent[: ids.numel() - 1]
+    mask = ent >= min_entropy
+    return risk.watermark_score(ids, green, gamma, mask=mask) if mask.any() else None
+
+
+share = np.mean([(risk.next_token_entropy(model, r) >= min_entropy).float().mean() for r in plain])
+print(f"share of characters where the model has a choice (≥ {min_entropy} nats): {share:.0%}")
+
+# %% [markdown]
+# Does the watermark hurt the product copy? The model writes whole catalog lines
+# (attributes, then a description), so each line it wrote can be checked for
+# faithfulness to its own attributes with notebook 07's checker:
+
+# %%
+from aigc_course.business.faithfulness import evaluate as faithfulness
+
+
+def faithfulness_of(texts):
+    pairs = [catalog.parse_line(line) for t in texts for line in t.split("\n")[1:-1]]
+    pairs = [p for p in pairs if p is not None]  # lines whose attribute list is well formed
+    return faithfulness([p for p, _ in pairs], [d for _, d in pairs]) if pairs else None
+
+
+for name, texts in (("watermarked", marked_text), ("plain", plain_text)):
+    rep = faithfulness_of(texts)
+    if rep is None:
+        print(f"{name:12s} no well-formed catalog line (an undertrained model)")
+        continue
+    lo, hi = rep.faithful_ci
+    print(
+        f"{name:12s} {rep.n_items:3d} lines, fully faithful {rep.faithful_rate:.0%} [{lo:.0%}, {hi:.0%}]"
+    )
+
+# %% [markdown]
+# Now detection. We score prefixes of each text of growing length and count how many
+# reach $z \ge 4$; the same test on unwatermarked model text and on the human-style
+# reference descriptions of the catalog gives the false-positive rate.
+
+# %%
+from aigc_course.business.stats import wilson_interval
+
+lengths = [n for n in (40, 80, 160, 320, 480, 640) if n <= text_len]
+
+
+def zs(rows):
+    ents = [risk.next_token_entropy(model, r) for r in rows]  # once per text
+    return np.array(
+        [
+            [getattr(score(r, n, e), "z", 0.0) for n in lengths]
+            for r, e in zip(rows, ents, strict=True)
+        ]
+    )
+
+
+z_marked, z_plain = zs(marked), zs(plain)
+refs = [tok.encode_tensor("\n" + catalog.corpus(data.test[i : i + 6])) for i in range(n_texts)]
+z_ref = np.array([score(r, lengths[-1]).z for r in refs])
+detect = [(z_marked[:, j] >= z_threshold).sum() for j in range(len(lengths))]
+for n, k in zip(lengths, detect, strict=True):
+    lo, hi = wilson_interval(int(k), n_texts)
+    print(f"{n:4d} chars: detected {k:3d}/{n_texts} = {k / n_texts:.0%} [{lo:.0%}, {hi:.0%}]")
+fp = int((z_plain[:, -1] >= z_threshold).sum() + (z_ref >= z_threshold).sum())
+fp_lo, fp_hi = wilson_interval(fp, 2 * n_texts)
+print(f"false positives at {lengths[-1]} chars: {fp}/{2 * n_texts} [{fp_lo:.0%}, {fp_hi:.0%}]")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+axes[0].plot(lengths, z_marked.mean(0), "o-", c="C3", label="watermarked (mean z)")
+axes[0].fill_between(lengths, *np.percentile(z_marked, [10, 90], axis=0), color="C3", alpha=0.2)
+axes[0].plot(lengths, z_plain.mean(0), "o-", c="C0", label="plain model text (mean z)")
+axes[0].axhline(z_threshold, ls=":", c="k", label="threshold z = 4")
+axes[0].set(
+    xlabel="characters of text", ylabel="z (high-entropy positions)", title="z grows with length"
+)
+axes[0].legend(fontsize=8)
+axes[1].plot(lengths, [k / n_texts for k in detect], "o-", c="C3")
+axes[1].set(xlabel="characters of text", ylabel="detection rate at z ≥ 4", ylim=(-0.05, 1.05))
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Short texts cannot be attributed: the z-score of a watermarked text grows roughly
+# like the square root of the number of scored characters and starts near zero, so a
+# product title will rarely be detected. On low-entropy copy only a small share of the
+# characters carry evidence (printed above), which is why a few hundred characters are
+# needed here where free prose needs far fewer: the paper's own caveat, measured on our
+# model. The faithfulness check above shows what the bias costs the copy.
+
+# %%
+assert z_marked[:, -1].mean() > z_plain[:, -1].mean() + 3, "long watermarked text stands out"
+assert detect[-1] >= detect[0], "longer texts are easier to detect"
+assert fp <= max(1, 0.1 * 2 * n_texts), "few false positives at z >= 4"
+
+# %% [markdown]
+# ### What an edit does to the watermark
+#
+# A user who wants to hide the origin of a text edits it. We simulate a crude paraphrase:
+# replace a share of the words with words from other catalog descriptions (which carry
+# no watermark), and score the edited text again. Each replaced word also breaks the
+# green/red test of the character after it.
+
+# %%
+vocab = sorted({w for it in data.train[:500] for w in it.description.split(" ")})
+shares = [0.0, 0.1, 0.2, 0.4, 0.6]
+z_edit = np.array(
+    [
+        [
+            getattr(score(tok.encode_tensor(risk.substitute_words(t, f, vocab, seed=i))), "z", 0.0)
+            for f in shares
+        ]
+        for i, t in enumerate(marked_text)
+    ]
+)
+rates = (z_edit >= z_threshold).mean(0)
+for s, zbar, rate in zip(shares, z_edit.mean(0), rates, strict=True):
+    lo, hi = wilson_interval(int(round(rate * n_texts)), n_texts)
+    print(
+        f"{s:4.0%} of words replaced: mean z {zbar:5.1f}, detected {rate:.0%} [{lo:.0%}, {hi:.0%}]"
+    )
+assert z_edit[:, -1].mean() < z_edit[:, 0].mean(), "editing weakens the watermark"
+
+# %% [markdown]
+# The z-score falls steadily with the share of words replaced, and detection falls
+# faster: these texts carry little evidence to begin with (few characters where the
+# model had a choice), so a light edit already pushes many of them under the threshold.
+# Longer texts, or text with more entropy per character, keep their mark through more
+# editing; a full rewrite by another model removes it (Kirchenbauer et al. discuss this
+# limit). A watermark is evidence of origin, not a guarantee, and the key must be kept
+# secret: anyone with it can also *forge* a watermark on their own text.
+
+# %% [markdown]
+# ## 3 · Harmful content: a filter and its threshold
+#
+# A marketplace shows customer messages and generated text to the public. A filter
+# flags messages for a human before they appear. The package generates a **labelled
+# synthetic set** of messages (`risk.make_moderation_set`): ordinary ones, harmful ones
+# (insults, threats, scams, dangerous advice), and on purpose two kinds of hard cases:
+# harmful text written to dodge keywords ("y0u are an id10t") and benign text with
+# alarming words ("this lamp kills it, a killer deal"). The filter is a weighted keyword
+# list: a message's score is the sum of the weights of the keywords it contains.
+
+# %%
+messages = risk.make_moderation_set(2000, harmful_share=0.1, hard_share=0.25, seed=0)
+scores = np.array([risk.keyword_score(m.text) for m in messages])
+labels = np.array([m.harmful for m in messages])
+kinds = np.array([m.kind for m in messages])
+res = risk.evaluate_filter(scores, labels, threshold=1.5)
+print(f"threshold 1.5: TP {res.tp}, FP {res.fp}, TN {res.tn}, FN {res.fn}")
+print("false-positive rate {:.1%} [{:.1%}, {:.1%}]".format(res.fpr, *res.fpr_ci()))
+print("false-negative rate {:.1%} [{:.1%}, {:.1%}]".format(res.fnr, *res.fnr_ci()))
+for k in sorted(set(kinds)):
+    sel = kinds == k
+    print(f"  {k:16s} n={sel.sum():4d}  flagged {np.mean(scores[sel] >= 1.5):.0%}")
+
+# %% [markdown]
+# The errors are not random: disguised harmful messages are the misses, benign
+# messages with alarming words are the false alarms. Every threshold trades one for the
+# other. Which one is right depends on what each error costs. Suppose a false alarm
+# costs \$1 (a moderator reads the message for a minute or so) and a missed harmful
+# message \$5 (a complaint handled by support). A platform for children, or one where a
+# scam costs a customer real money, may price a miss at \$20 or more.
+
+# %%
+grid = np.round(np.arange(0.0, 5.01, 0.5), 2)
+sweep = [risk.evaluate_filter(scores, labels, t) for t in grid]
+costs = {"miss $5, alarm $1": (1.0, 5.0), "miss $20, alarm $1": (1.0, 20.0)}
+best = {name: risk.best_threshold(scores, labels, *c, thresholds=grid) for name, c in costs.items()}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+axes[0].plot(grid, [r.fpr for r in sweep], "o-", label="false-positive rate")
+axes[0].plot(grid, [r.fnr for r in sweep], "s-", label="false-negative rate")
+axes[0].set(xlabel="threshold on the keyword score", ylabel="rate")
+axes[0].legend()
+for name, (cfp, cfn) in costs.items():
+    axes[1].plot(grid, [r.cost_per_1000(cfp, cfn) for r in sweep], "o-", label=name)
+    axes[1].axvline(best[name].threshold, ls=":", c=axes[1].lines[-1].get_color())
+axes[1].set(xlabel="threshold", ylabel="expected cost per 1,000 messages ($)", yscale="log")
+axes[1].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+for name, r in best.items():
+    print(
+        f"{name}: best threshold {r.threshold}, FPR {r.fpr:.1%}, FNR {r.fnr:.1%}, "
+        f"${r.cost_per_1000(*costs[name]):.0f} per 1,000 messages"
+    )
+
+# %% [markdown]
+# The filter is the same in both rows; the best threshold is not. **A threshold is a
+# business decision**: it encodes how much a miss costs compared with a false alarm, and
+# it should be set, written down and reviewed by whoever owns that cost. No threshold
+# fixes the disguised messages: that needs a better filter (a trained classifier on
+# character n-grams, exercise 2) and human review of what it misses.
+
+# %%
+b5, b20 = best["miss $5, alarm $1"], best["miss $20, alarm $1"]
+assert b20.threshold < b5.threshold and b20.fnr <= b5.fnr, "dearer misses, lower threshold"
+dis, alarm = kinds == "disguised", kinds == "benign_alarming"
+assert np.mean(scores[dis] >= 1.5) < np.mean(scores[labels & ~dis] >= 1.5), "disguise evades"
+assert np.mean(scores[alarm] >= 1.5) > np.mean(scores[kinds == "benign"] >= 1.5)
+
+# %% [markdown]
+# ## 4 · Licensing and data provenance, then a model card
+#
+# Before a model ships, someone answers a short list of questions about its data. Here
+# each answer is computed from what this notebook did, not typed in.
+
+# %%
+import hashlib
+
+from IPython.display import Markdown, display
+
+sha = hashlib.sha256(planted.encode()).hexdigest()[:16]
+once = exp_by_r[1]
+checklist = [
+    ("Training data source known and recorded", "yes", data.source),
+    ("Licence of the training data", "yes", "generated by the course package (its licence)"),
+    ("Training text fingerprint (sha256)", "yes", sha + "…"),
+    ("Personal data in the training text", "**yes, planted**", f"{len(canaries)} canaries"),
+    (
+        "Secrets seen once are not exposed (< 10 bits)",
+        "yes" if once < 10 else "**no**",
+        f"{once:.1f} bits",
+    ),
+    ("Duplicates removed before training", "**no**", f"64-repeat canary: {exp_by_r[64]:.1f} bits"),
+    (
+        "Generated text watermarked",
+        "yes",
+        f"γ={gamma}, δ={delta}; detected {detect[-1]}/{n_texts} at {lengths[-1]} chars",
+    ),
+    (
+        "Content filter threshold owned and costed",
+        "yes",
+        f"{b5.threshold} at miss $5 / alarm $1 ({b20.threshold} at miss $20)",
+    ),
+]
+display(Markdown(risk.markdown_table(checklist, ("question", "answer", "evidence"))))
+
+# %% [markdown]
+# A **model card** (Mitchell et al. 2019) is the short document that travels with a
+# model: what it is for, what it was trained on, and how it measures — including where
+# it fails. Ours is filled from the figures above, so it cannot drift from them.
+
+# %%
+card = {
+    "Model": {
+        "architecture": f"GPT, {cfg.n_layer} layers x {cfg.n_embd}, {model.num_params():,} parameters",
+        "checkpoint": result.status,
+        "intended use": "teaching; writing short catalog copy from attributes",
+        "out of scope": "any text about real people or products",
+    },
+    "Training data": {"source": data.source, "sha256 (prefix)": sha},
+    "Measured risks": {
+        "exposure, secret seen once": f"{exp_by_r[1]:.1f} bits (max {exposures[1].max_exposure:.1f})",
+        "exposure, secret seen 64x": f"{exp_by_r[64]:.1f} bits",
+        f"watermark detection at {lengths[-1]} chars": f"{detect[-1]}/{n_texts}",
+        "watermark false positives": f"{fp}/{2 * n_texts} [{fp_lo:.0%}, {fp_hi:.0%}]",
+        "watermark setting": f"γ={gamma}, δ={delta}, entropy ≥ {min_entropy} nats",
+        "filter FPR / FNR at 1.5": f"{res.fpr:.1%} / {res.fnr:.1%}",
+    },
+    "Evaluation": {"mode": session.mode, "device": str(session.device)},
+}
+display(Markdown(risk.model_card(card, "Model card: canary_lm")))
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1 — the detection threshold.** Lower the watermark threshold from $z = 4$
+# to $z = 2$. Compute the detection rate on the watermarked texts at the longest length
+# and the false-positive rate on the plain model texts at the same length. Store them as
+# `det2` and `fpr2` (shares in [0, 1]).
+
+# %% tags=["solution"]
+det2 = float((z_marked[:, -1] >= 2.0).mean())
+fpr2 = float((z_plain[:, -1] >= 2.0).mean())
+print(f"z >= 2: detection {det2:.0%}, false positives {fpr2:.0%} (theory: 2.3 %)")
+
+# %%
+assert det2 >= detect[-1] / n_texts, "a lower threshold detects at least as many"
+assert fpr2 >= (z_plain[:, -1] >= z_threshold).mean()
+print("exercise 1 OK")
+
+# %% [markdown]
+# **Exercise 2 — a learned filter.** Train a logistic regression on character 2–4-grams
+# (`sklearn`'s `TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))`) on a second
+# moderation set made with `seed=1`, and evaluate it on `messages` above at probability
+# 0.5. Store its false-negative rate on the **disguised** messages as `fnr_disguised`.
+
+# %% tags=["solution"]
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+train_set = risk.make_moderation_set(2000, seed=1)
+vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))
+clf = LogisticRegression(max_iter=1000, C=10.0)
+clf.fit(vec.fit_transform([m.text for m in train_set]), [m.harmful for m in train_set])
+prob = clf.predict_proba(vec.transform([m.text for m in messages]))[:, 1]
+fnr_disguised = float(np.mean(prob[dis] < 0.5))
+keyword_fnr_disguised = float(np.mean(scores[dis] < 1.5))
+print(
+    f"disguised messages missed: learned {fnr_disguised:.0%}, keywords {keyword_fnr_disguised:.0%}"
+)
+
+# %%
+assert 0 <= fnr_disguised <= 1
+assert fnr_disguised < keyword_fnr_disguised, "character n-grams see through the disguise"
+print("exercise 2 OK")
+
+# %% [markdown]
+# ## Summary
+#
+# * **Privacy** is measurable: a canary's exposure (bits) says how far up the model's
+#   ranking a secret has climbed. It grows with repetitions and training; deduplication
+#   and differential privacy are the mitigations, and exposure is how to check them.
+# * **Provenance**: a green-list watermark is cheap to add and to test with a z-score;
+#   its detection rate grows with length, its false-positive rate is set by the
+#   threshold, low-entropy text and edits weaken it, and the key is a secret to manage.
+# * **Harmful content**: a filter's errors are structured (disguises, alarming but
+#   harmless words); the threshold is chosen from the costs of each error.
+# * **Governance** is a checklist and a model card filled with measured figures, so
+#   they stay true when the model changes.
+#
+# The headline figures, with the mode and data they come from:
+
+# %%
+print(f"mode: {session.mode}; data: {data.source}; model: {result.status}")
+print(f"canary exposure (bits) by repeats: { {r: round(v, 1) for r, v in exp_by_r.items()} }")
+print(
+    f"watermark detection at {lengths[-1]} chars: {detect[-1]}/{n_texts}; "
+    f"false positives {fp}/{2 * n_texts}"
+)
+print(f"filter at 1.5: FPR {res.fpr:.1%}, FNR {res.fnr:.1%} on {len(messages)} synthetic messages")
+
+# %% [markdown]
+# ## References
+#
+# * N. Carlini, C. Liu, Ú. Erlingsson, J. Kos, D. Song. *The Secret Sharer: Evaluating and
+#   Testing Unintended Memorization in Neural Networks.* USENIX Security 2019.
+# * J. Kirchenbauer, J. Geiping, Y. Wen, J. Katz, I. Miers, T. Goldstein. *A Watermark
+#   for Large Language Models.* ICML 2023.
+# * T. Lee, S. Hong, J. Ahn, I. Hong, H. Lee, S. Yun, J. Shin, G. Kim. *Who Wrote this
+#   Code? Watermarking for Code Generation.* 2023 (arXiv:2305.15060; entropy-selective
+#   watermarking, SWEET).
+# * M. Abadi et al. *Deep Learning with Differential Privacy.* CCS 2016 (DP-SGD).
+# * M. Mitchell et al. *Model Cards for Model Reporting.* FAT* 2019.
+# * T. Gebru et al. *Datasheets for Datasets.* Communications of the ACM 64(12), 2021.
