@@ -30,6 +30,7 @@
 # | 03 VAE and the ELBO | the ELBO, the reparameterisation trick, likelihood in nats | `theory.elbo`, `models.vae`, `training.vae` |
 # | 04 text generation | n-gram baselines, LSTM and Transformer language models, sampling | `tokenizer`, `models.rnn_lm`, `models.transformer_lm`, `sampling` |
 # | 05 Hugging Face | BPE, GPT-2 from a config, `generate()`, porting our weights | `hf` |
+# | 06–09 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
 #
 # Each notebook imports the same package, `aigc_course`. The package is the source of
 # truth: a notebook builds an idea from scratch in small cells, checks it against the
