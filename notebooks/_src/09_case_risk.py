@@ -42,8 +42,8 @@ session = setup(
 
 # %%
 smoke = session.mode == "smoke"
-n_texts = by_mode(smoke=12, workshop=40, full=40)  # watermark texts per condition
-text_len = by_mode(smoke=160, workshop=640, full=640)  # characters per text
+n_texts = by_mode(smoke=8, workshop=40, full=40)  # watermark texts per condition
+text_len = by_mode(smoke=120, workshop=640, full=640)  # characters per text
 n_candidates = by_mode(smoke=300, workshop=2000, full=2000)  # alternative secrets
 print(f"{n_texts} texts of {text_len} characters; exposure against {n_candidates} candidates")
 
