@@ -85,6 +85,8 @@ def test_embedding_model_is_optional():
 def test_wilson_interval_properties():
     lo, hi = wilson_interval(0, 20)
     assert lo == 0.0 and 0.1 < hi < 0.2  # the rule of three, roughly 3/n
+    assert wilson_interval(20, 20)[1] == 1.0
+    assert all(type(v) is float for v in wilson_interval(3, 7))
     lo, hi = wilson_interval(50, 100)
     assert lo < 0.5 < hi and hi - lo == pytest.approx(0.19, abs=0.01)
     with pytest.raises(ValueError):
