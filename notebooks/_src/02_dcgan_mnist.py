@@ -18,7 +18,6 @@
 # 5. recognise the common mistakes of DCGAN code, and see them fail.
 
 # %%
-
 import matplotlib.pyplot as plt
 import torch
 
