@@ -220,9 +220,9 @@ plt.show()
 # ## 4 · The committed generator
 #
 # Forty-five seconds are not enough for good digits. The committed checkpoint was made by
-# `python -m aigc_course.recipes dcgan_mnist` (full mode, 2,500 steps of batch 64 on one
-# CPU thread of a busy 2-core machine, about 26 minutes); its sidecar records the data
-# source, the seed and the training time. It was trained on the 4,000 training digits of
+# `python -m aigc_course.recipes dcgan_mnist` (full mode, 9,000 steps of batch 64 on one
+# CPU thread of a 2-core machine, about 8 minutes); its sidecar records the data source,
+# the seed and the training time. It was trained on the 4,000 training digits of
 # the offline subset: most samples are clearly digits, some are not. Its history
 # was saved too:
 
@@ -430,10 +430,10 @@ for name, (h, s) in live.items():
 
 # %% [markdown]
 # Short runs say little about the end result, so the committed measurement runs both
-# recipes for about 25 minutes (`python -m aigc_course.recipes dcgan_reference_mnist`: the
-# tutorial recipe for a fixed 1,500 s; the course recipe's 2,500 steps took about as long;
-# the two ran side by side on the same loaded 2-core machine, one thread each, same data,
-# same scoring protocol). The assertion allows the tutorial recipe at most 10 % less time.
+# recipes for about 8 minutes (`python -m aigc_course.recipes dcgan_reference_mnist`: the
+# tutorial recipe for a fixed 500 s; the course recipe's 9,000 steps took about as long;
+# the two ran side by side on the same 2-core machine, one thread each, same data, same
+# scoring protocol). The assertion allows the tutorial recipe at most 10 % less time.
 
 # %%
 ref_samples, ref_meta = load_checkpoint(pretrained_path("dcgan_reference_mnist"))
