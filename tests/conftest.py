@@ -15,6 +15,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The unit tests use tiny models: one thread is faster than two for them, and far
+    faster when the machine is busy (threads then wait on each other)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     """An empty data cache, offline: no test touches the network or the real cache."""

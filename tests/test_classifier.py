@@ -7,15 +7,6 @@ from aigc_course.metrics.image import accuracy, train_classifier
 from aigc_course.models.classifier import ClassifierConfig, MNISTClassifier
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: one thread is faster than two, and far faster on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_shapes_and_input_check():
     m = MNISTClassifier(ClassifierConfig.tiny())
     x = torch.rand(3, 1, 28, 28)

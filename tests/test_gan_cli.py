@@ -1,19 +1,8 @@
 import numpy as np
 import pytest
-import torch
 
 from aigc_course import cli
 from aigc_course.checkpoint import checkpoint_exists, pretrained_path
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: one thread is faster than two, and far faster on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 pytestmark = pytest.mark.skipif(
     not checkpoint_exists(pretrained_path("cdcgan_mnist")), reason="checkpoints not built"

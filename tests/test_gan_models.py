@@ -20,15 +20,6 @@ from aigc_course.models.gan import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: one thread is faster than two, and far faster on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_dcgan_shapes_and_range():
     G, D = build_dcgan(DCGANConfig.tiny(), seed=0)
     x = G(torch.randn(5, 8))

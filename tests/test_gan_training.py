@@ -18,15 +18,6 @@ from aigc_course.theory.gan import gaussian_pdf, optimal_discriminator
 from aigc_course.training import gan as tr
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: one thread is faster than two, and far faster on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_losses_equal_bce_with_logits():
     real, fake = torch.randn(16), torch.randn(16)
     ref = F.binary_cross_entropy_with_logits(

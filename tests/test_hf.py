@@ -19,14 +19,6 @@ from aigc_course.sampling import generate
 TEXT = ["the quick brown fox jumps over the lazy dog. " * 30, "return the value of the key\n" * 30]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def gpt() -> GPT:
     torch.manual_seed(0)

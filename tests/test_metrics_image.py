@@ -9,15 +9,6 @@ from aigc_course.metrics import image as mi
 from aigc_course.models.classifier import ClassifierConfig, MNISTClassifier
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: one thread is faster than two, and far faster on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _fid_scipy(mu1, s1, mu2, s2):
     """The usual reference implementation (pytorch-fid style) with scipy.linalg.sqrtm."""
     covmean = linalg.sqrtm(s1 @ s2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 from torch import nn
 
@@ -10,15 +9,6 @@ from aigc_course.models.rnn_lm import CharLSTM, LSTMCellScratch, LSTMConfig
 from aigc_course.sampling import generate
 
 V = 13
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run faster on one thread (and do not fight a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_scratch_cell_equals_nn_lstmcell():

@@ -14,15 +14,6 @@ from aigc_course.sampling import generate
 V = 11
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run faster on one thread (and do not fight a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _model(**kw) -> GPT:
     torch.manual_seed(0)
     return GPT(dataclasses.replace(GPTConfig.tiny(V), **kw)).eval()

@@ -22,15 +22,6 @@ from aigc_course.training.vae import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids contention on a shared, busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _images(n: int = 64, seed: int = 0) -> torch.Tensor:
     """(n, 1, 28, 28) intensities: 4 blurry prototypes plus noise, a cheap stand-in for digits."""
     g = torch.Generator().manual_seed(seed)
