@@ -23,7 +23,6 @@
 # 4. fill a data-provenance checklist and a **model card** with measured figures.
 
 # %%
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -32,7 +31,7 @@ from aigc_course import by_mode, load_or_train, pretrained_path, setup
 
 session = setup(
     "09_case_risk",
-    runtime={"smoke": "35 s", "workshop": "1 min", "full": "15 min"},
+    runtime={"smoke": "20 s", "workshop": "2 min", "full": "15 min"},
 )
 
 # %% [markdown]
