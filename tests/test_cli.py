@@ -63,3 +63,13 @@ def test_bad_mode_is_one_line_from_the_console(monkeypatch):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "turbo" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_name_defined_twice_is_refused():
+    from aigc_course._registry import add_unique
+
+    found = {}
+    add_unique(found, "vae", 1, "model command")
+    with pytest.raises(RuntimeError, match="model command 'vae' is defined twice"):
+        add_unique(found, "vae", 2, "model command")
+    assert found == {"vae": 1}

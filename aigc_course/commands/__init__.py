@@ -24,10 +24,10 @@ exits with status 2.
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from .._registry import add_unique, package_modules
 
 Handler = Callable[[argparse.Namespace], int | None]
 AddArgs = Callable[[argparse.ArgumentParser], None]
@@ -52,12 +52,7 @@ class ModelCommand:
 def discover() -> dict[str, ModelCommand]:
     """All model commands, by name, from the modules of this package."""
     found: dict[str, ModelCommand] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in package_modules(__name__, __path__):
         for cmd in getattr(module, "COMMANDS", []):
-            if cmd.name in found:
-                raise RuntimeError(f"model command {cmd.name!r} is defined twice")
-            found[cmd.name] = cmd
+            add_unique(found, cmd.name, cmd, "model command")
     return found

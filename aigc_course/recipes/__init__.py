@@ -12,10 +12,10 @@ command that made it). ``make checkpoints`` runs them all::
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from pathlib import Path
+
+from .._registry import add_unique, package_modules
 
 Recipe = Callable[[], Path]
 
@@ -23,12 +23,7 @@ Recipe = Callable[[], Path]
 def discover() -> dict[str, Recipe]:
     """Every recipe, by checkpoint name, from the modules of this package."""
     found: dict[str, Recipe] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in package_modules(__name__, __path__):
         for name, fn in getattr(module, "RECIPES", {}).items():
-            if name in found:
-                raise RuntimeError(f"recipe {name!r} is defined twice")
-            found[name] = fn
+            add_unique(found, name, fn, "recipe")
     return found
