@@ -74,3 +74,15 @@ def test_overfits_one_batch():
         loss.backward()
         opt.step()
     assert loss.item() < first / 4
+
+
+def test_dropout_on_every_non_recurrent_connection_and_off_in_eval():
+    torch.manual_seed(0)
+    plain = CharLSTM(LSTMConfig(V, n_embd=8, hidden_size=16, num_layers=1))
+    dropped = CharLSTM(LSTMConfig(V, n_embd=8, hidden_size=16, num_layers=1, dropout=0.5))
+    dropped.load_state_dict(plain.state_dict())  # dropout adds no parameters
+    idx = torch.randint(0, V, (2, 7))
+    # a one-layer nn.LSTM ignores its own dropout: any change here comes from the
+    # embedding and output dropout
+    assert not torch.allclose(dropped(idx)[0], dropped(idx)[0])
+    torch.testing.assert_close(dropped.eval()(idx)[0], plain.eval()(idx)[0])

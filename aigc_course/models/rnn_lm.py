@@ -82,7 +82,9 @@ class LSTMConfig:
     n_embd: int = 64  # embedding width (nn.LSTM's input_size)
     hidden_size: int = 256
     num_layers: int = 2
-    dropout: float = 0.0  # between LSTM layers, as nn.LSTM applies it
+    # on the non-recurrent connections (Zaremba et al. 2014): the embeddings, between
+    # LSTM layers (as nn.LSTM applies it) and the last layer's output
+    dropout: float = 0.0
     block_size: int = 128  # training window: the truncation length of BPTT
 
     def __post_init__(self) -> None:
@@ -117,6 +119,7 @@ class CharLSTM(nn.Module):
             dropout=config.dropout if config.num_layers > 1 else 0.0,
             batch_first=True,
         )
+        self.drop = nn.Dropout(config.dropout)  # no parameters: checkpoints unchanged
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
 
     @property
@@ -140,8 +143,8 @@ class CharLSTM(nn.Module):
             ``tuple(s.detach() for s in state)`` to the next window: the state flows
             forward, the gradient stops at the window's start.
         """
-        out, state = self.lstm(self.embedding(idx), state)  # out: (B, T, H)
-        return self.head(out), state
+        out, state = self.lstm(self.drop(self.embedding(idx)), state)  # out: (B, T, H)
+        return self.head(self.drop(out)), state
 
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None
