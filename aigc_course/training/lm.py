@@ -204,9 +204,15 @@ def save_lm(
     model: torch.nn.Module,
     tokenizer: CharTokenizer,
     meta: dict[str, Any],
+    dtype: torch.dtype | None = None,
 ) -> Path:
     """Save an LM with its tokenizer: ``NAME.safetensors``, ``NAME.json`` (config, the
-    tokenizer's vocabulary, and ``meta``) and ``NAME.tokenizer.json``."""
+    tokenizer's vocabulary, and ``meta``) and ``NAME.tokenizer.json``.
+
+    Args:
+        dtype: store floating-point weights in this type (``torch.float16`` halves the
+            file); :func:`load_lm` casts them back to the model's float32.
+    """
     path = Path(path)
     family = "transformer" if hasattr(model, "transformer") else "lstm"
     record = {
@@ -215,7 +221,11 @@ def save_lm(
         "tokenizer": tokenizer.to_dict(),
         **meta,
     }
-    out = save_checkpoint(path, model.state_dict(), record)
+    state = model.state_dict()
+    if dtype is not None:
+        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+        record["stored_dtype"] = str(dtype).removeprefix("torch.")
+    out = save_checkpoint(path, state, record)
     tokenizer.save(path.with_name(path.name + ".tokenizer.json"))
     return out
 
