@@ -10,6 +10,7 @@ the comparison at equal time.
 
     python -m aigc_course.recipes char_transformer      # or: make checkpoints
     python -m aigc_course.recipes.text benchmarks       # reference and quick recipe
+    python -m aigc_course.recipes.text replicates       # the same with seeds 1 and 2
 
 Each run writes its validation bits/char (with a curve against training time),
 wall-clock and CPU time, thread count and corpus hash into the checkpoint's sidecar
@@ -19,6 +20,7 @@ wall-clock and CPU time, thread count and corpus hash into the checkpoint's side
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -249,11 +251,14 @@ def make_char_lstm() -> Path:
     return _run("char_lstm", "lstm", "python -m aigc_course.recipes char_lstm")
 
 
-def _benchmark(key: str, config, recipe_cmd: str) -> dict[str, Any]:
-    torch.manual_seed(0)
+def _benchmark(
+    key: str, config, recipe_cmd: str, seed: int = 0, eval_every: float | None = 30.0
+) -> dict[str, Any]:
+    torch.manual_seed(seed)
     data = prepare()
     mcfg, tcfg = config(data.tokenizer.vocab_size)
-    record = train_and_measure(GPT(mcfg), tcfg, data, eval_every=30.0, name=key)
+    tcfg = dataclasses.replace(tcfg, seed=seed)
+    record = train_and_measure(GPT(mcfg), tcfg, data, eval_every=eval_every, name=key)
     print(json.dumps({"name": key, **record["metrics"]}), flush=True)
     return {key: {**record, "model_config": mcfg.to_dict(), "data": data.record,
                   "recipe": recipe_cmd}}  # fmt: skip
@@ -270,11 +275,40 @@ def benchmarks() -> dict[str, Any]:
         **_benchmark("nanogpt_cpu_reference", nanogpt_reference_config, cmd),
         **_benchmark("course_quick_transformer", quick_transformer_config, cmd),
     }
+    _record(result)
+    return result
+
+
+def replicates(seeds: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """Repeat the comparison with other seeds (other initial weights and batches), to
+    show the difference is not one seed's luck; record each seed's final figures under
+    ``replicates`` in ``char_benchmarks.json``."""
+    _one_thread()
+    cmd = "python -m aigc_course.recipes.text replicates"
+    rows = []
+    for seed in seeds:
+        for key, config in (
+            ("nanogpt_cpu_reference", nanogpt_reference_config),
+            ("course_quick_transformer", quick_transformer_config),
+        ):
+            m = _benchmark(key, config, cmd, seed=seed, eval_every=None)[key]["metrics"]
+            rows.append([seed, key, m["val_bits_per_char"], m["train_cpu_seconds"]])
+    result = {
+        "replicates": {
+            "columns": ["seed", "recipe", "val_bits_per_char", "train_cpu_seconds"],
+            "rows": rows,
+            "recipe": cmd,
+        }
+    }
+    _record(result)
+    return result
+
+
+def _record(result: dict[str, Any]) -> None:
     path = pretrained_path(BENCHMARKS).with_suffix(".json")
     old = json.loads(path.read_text()) if path.is_file() else {}
     text = json.dumps({**old, **result}, indent=2, sort_keys=True) + "\n"
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return result
 
 
 RECIPES = {"char_transformer": make_char_transformer, "char_lstm": make_char_lstm}
@@ -282,13 +316,15 @@ RECIPES = {"char_transformer": make_char_transformer, "char_lstm": make_char_lst
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["benchmarks", *RECIPES])
+    parser.add_argument("what", choices=["benchmarks", "replicates", *RECIPES])
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.what == "benchmarks":
         benchmarks()
+    elif args.what == "replicates":
+        replicates()
     else:
         RECIPES[args.what]()
 
