@@ -758,6 +758,8 @@ net_bits, vs_ngram = {}, {}
 for name, (m, ptok, _) in pre.items():
     pids, pseen = ptok.encode_with_mask(pre_val, unknown="replace")
     nll = sequence_nll(m, torch.tensor(pids), device=device).numpy()  # chars 1..N-1
+    bpc = nll[np.asarray(pseen[1:])].mean() / np.log(2)
+    assert abs(bpc - results[f"{name} (pretrained)"]) < 1e-6  # the figures of the table
     keep = np.asarray(pseen[1:]) & ng_seen[1:]
     net_bits[name] = nll[keep] / np.log(2)
     for n in baselines:
