@@ -2,26 +2,45 @@
 
 The notebooks import this package; everything they teach from scratch is checked
 against it, and everything here is tested against independent references.
+
+Importing the package is light (no torch): the names below are imported on first use,
+so the command line starts fast.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from .checkpoint import load_checkpoint, load_or_train, pretrained_path, save_checkpoint
-from .config import by_mode, get_mode, is_offline
-from .device import autocast, get_device, seed_everything
-from .env import setup
+_EXPORTS = {
+    "autocast": "device",
+    "by_mode": "config",
+    "get_device": "device",
+    "get_mode": "config",
+    "is_offline": "config",
+    "load_checkpoint": "checkpoint",
+    "load_or_train": "checkpoint",
+    "load_pretrained": "loading",
+    "model_device": "device",
+    "pretrained_path": "checkpoint",
+    "run_dir": "config",
+    "save_checkpoint": "checkpoint",
+    "seed_everything": "device",
+    "setup": "env",
+}
 
-__all__ = [
-    "__version__",
-    "autocast",
-    "by_mode",
-    "get_device",
-    "get_mode",
-    "is_offline",
-    "load_checkpoint",
-    "load_or_train",
-    "pretrained_path",
-    "save_checkpoint",
-    "seed_everything",
-    "setup",
-]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -2,9 +2,11 @@
 
 A checkpoint ``NAME`` is two files, ``NAME.safetensors`` (tensors only: never pickle,
 so loading one cannot run code) and ``NAME.json`` (what made it: config, data source,
-mode, seed, metrics, package and torch versions). Both are written to temporary files
-and renamed into place, the weights first, so an interrupted save never leaves a pair
-that looks complete.
+mode, seed, metrics, package and torch versions, and the sha256 of the weights file).
+Both are written to temporary files and renamed into place, the weights first. An
+interrupted save leaves either the old pair, or new weights beside the old sidecar,
+whose recorded hash then no longer matches: :func:`load_checkpoint` verifies the hash, so
+a torn or hand-edited pair is an error that names the file, never silently wrong weights.
 
 The committed pretrained checkpoints live in ``aigc_course/pretrained/``;
 :func:`load_or_train` is the pattern notebooks use: load the checkpoint if it is there
@@ -14,6 +16,7 @@ and matches the asked-for config, else train and save.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import platform
 from collections.abc import Callable, Mapping
@@ -26,12 +29,11 @@ from safetensors.torch import load_file, save_file
 
 from ._io import atomic_write
 from .config import pretrained_dir
+from .errors import CheckpointError
 
-SIDECAR_VERSION = 1
+__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint", "load_or_train"]
 
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, incomplete, or does not fit the model asked for."""
+SIDECAR_VERSION = 2  # 2: the sidecar records weights_sha256, verified on load
 
 
 def _paths(path: str | Path) -> tuple[Path, Path]:
@@ -40,6 +42,15 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
     if p.suffix in {".safetensors", ".json"}:
         p = p.with_suffix("")
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def pretrained_path(name: str) -> Path:
@@ -94,8 +105,15 @@ def save_checkpoint(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **_jsonable(dict(meta or {})),
     }
+    digest: dict[str, str] = {}
+
+    def write_weights(tmp: str) -> None:
+        save_file(tensors, tmp)
+        digest["sha256"] = file_sha256(tmp)
+
+    atomic_write(weights, write_weights)
+    record["weights_sha256"] = digest["sha256"]
     text = json.dumps(record, indent=2, sort_keys=True) + "\n"
-    atomic_write(weights, lambda tmp: save_file(tensors, tmp))
     atomic_write(sidecar, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return weights
 
@@ -103,22 +121,42 @@ def save_checkpoint(
 def load_checkpoint(
     path: str | Path, device: torch.device | str = "cpu"
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Load ``(state_dict, meta)``.
+    """Load ``(state_dict, meta)``, after checking the weights against the sidecar's hash.
+
+    Args:
+        path: the path stem (or either file's path).
+        device: where to put the tensors (a model's loader passes the model's device).
 
     Raises:
-        CheckpointError: either file is missing or unreadable (the message names it).
+        CheckpointError: either file is missing or unreadable, or the weights are not the
+            ones the sidecar describes (a torn save, a hand edit, a git conflict); the
+            message names the file and the remedy.
     """
     weights, sidecar = _paths(path)
     for p in (weights, sidecar):
         if not p.is_file():
             raise CheckpointError(
-                f"checkpoint file {p} is missing; train it with the recipe in the notebook "
-                "or `make checkpoints`"
+                f"checkpoint file {p} is missing; remake it with its recipe "
+                "(`aigc-course recipes --list`) or restore it from git"
             )
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise CheckpointError(f"{sidecar} is not valid JSON ({err}); restore it from git") from err
+    expected = meta.get("weights_sha256")
+    if expected is None:
+        raise CheckpointError(
+            f"{sidecar} records no weights_sha256 (sidecar_version "
+            f"{meta.get('sidecar_version')}, need {SIDECAR_VERSION}); remake the checkpoint "
+            "with its recipe"
+        )
+    actual = file_sha256(weights)
+    if actual != expected:
+        raise CheckpointError(
+            f"{weights} does not match its sidecar (sha256 {actual[:12]}…, sidecar says "
+            f"{expected[:12]}…): an interrupted save or an edited file; restore both files "
+            "from git or remake them with the recipe"
+        )
     try:
         state = load_file(str(weights), device=str(device))
     except Exception as err:  # safetensors raises its own error types
@@ -154,7 +192,6 @@ def load_or_train(
     config: Mapping[str, Any] | None = None,
     retrain: bool = False,
     save: bool = True,
-    device: torch.device | str = "cpu",
 ) -> LoadOrTrain:
     """Load the checkpoint at ``path`` into ``model`` if present, else train and save.
 
@@ -166,8 +203,8 @@ def load_or_train(
         config: the model config; a checkpoint made with another config is an error,
             not a silent mismatch.
         retrain: train even if a checkpoint exists (``full`` mode does this).
-        save: write the checkpoint after training.
-        device: where to load the weights.
+        save: write the checkpoint after training (never into the package: pass a path
+            under the run folder, :func:`aigc_course.config.run_dir`).
 
     Raises:
         CheckpointError: the checkpoint's config differs from ``config``, or its tensors
@@ -175,7 +212,9 @@ def load_or_train(
     """
     cfg = _jsonable(dict(config)) if config is not None else None
     if checkpoint_exists(path) and not retrain:
-        state, meta = load_checkpoint(path, device=device)
+        from .device import model_device
+
+        state, meta = load_checkpoint(path, device=model_device(model))
         if cfg is not None and meta.get("config") != cfg:
             raise CheckpointError(
                 f"{_paths(path)[0]} was made with config {meta.get('config')}, not {cfg}; "

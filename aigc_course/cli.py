@@ -1,10 +1,12 @@
 """The command line: ``aigc-course`` or ``python -m aigc_course``.
 
-Sub-commands: ``info`` (environment banner and data sources), ``prefetch`` (fill the data
-cache for a classroom), ``list`` (the models), and ``sample`` / ``evaluate`` for each
-model that a chapter registers in :mod:`aigc_course.commands`.
+Sub-commands: ``info`` (environment banner and data sources; never downloads),
+``prefetch`` (fill the data cache for a classroom), ``list`` (the models), ``recipes``
+(remake committed checkpoints), and ``sample`` / ``evaluate`` for each model that a
+chapter registers in :mod:`aigc_course.commands`.
 
-Errors are one line on stderr and exit status 2, never a traceback.
+Errors are one line on stderr and exit status 2, never a traceback. Importing this module
+imports no torch, so ``aigc-course --help`` is fast.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import CommandError, discover
+from .commands import discover
+from .config import ConfigError
+from .data.download import DataError
+from .errors import CheckpointError, CommandError
 
 EXIT_USAGE = 2
 
@@ -29,7 +34,9 @@ class _Parser(argparse.ArgumentParser):
 def _info(args: argparse.Namespace) -> int:
     from .env import setup
 
-    session = setup("aigc-course info", data=["mnist", *args.corpus], verbose=True)
+    session = setup(
+        "aigc-course info", data=["mnist", *args.corpus], verbose=True, try_download=False
+    )
     return 1 if session.problems else 0
 
 
@@ -60,9 +67,34 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recipes(args: argparse.Namespace) -> int:
+    import time
+
+    from .recipes import RECIPES, REGISTRY
+
+    if args.list or not (args.names or args.all):
+        for r in REGISTRY:
+            print(f"{r.name:24s} {r.help}\n{'':24s} writes {', '.join(r.writes)}")
+        return 0
+    unknown = [n for n in args.names if n not in RECIPES]
+    if unknown:
+        raise CommandError(
+            f"unknown recipe(s) {', '.join(unknown)}; see `aigc-course recipes --list`"
+        )
+    import os
+
+    os.environ.setdefault("AIGC_MODE", "full")
+    chosen = [r for r in REGISTRY if args.all or r.name in args.names]
+    for r in chosen:
+        start = time.perf_counter()
+        result = r.load()()
+        print(f"{r.name}: {time.perf_counter() - start:.0f} s -> {result}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every registered model command."""
-    from .data.text import CORPORA
+    from .data.text import CORPORA  # torch-free
 
     parser = _Parser(prog="aigc-course", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"aigc-course {__version__}")
@@ -95,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the models that can be sampled or evaluated")
     p.set_defaults(func=_list)
 
+    p = sub.add_parser(
+        "recipes", help="remake committed checkpoints from their recorded recipes (full mode)"
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="recipes to run, in registry order")
+    p.add_argument("--all", action="store_true", help="run every recipe (`make checkpoints`)")
+    p.add_argument("--list", action="store_true", help="list the recipes and what they write")
+    p.set_defaults(func=_recipes)
+
     commands = discover()
     for action, verb in (("sample", "draw samples from"), ("evaluate", "evaluate")):
         models = {n: c for n, c in commands.items() if getattr(c, action) is not None}
@@ -114,10 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    from .checkpoint import CheckpointError
-    from .config import ConfigError
-    from .data import DataError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

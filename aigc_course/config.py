@@ -106,3 +106,24 @@ def data_dir() -> Path:
 def pretrained_dir() -> Path:
     """Where the committed pretrained checkpoints live (inside the package)."""
     return Path(__file__).resolve().parent / "pretrained"
+
+
+def run_dir(name: str | None = None) -> Path:
+    """Where notebooks and commands write what they make (checkpoints of live runs,
+    samples): ``AIGC_RUN_DIR``, else ``runs/`` in a checkout (git-ignored), else
+    ``~/.cache/aigc-course/runs``. Only recipes write :func:`pretrained_dir`.
+
+    Args:
+        name: a sub-folder for one run (created too), e.g. ``run_dir("02_dcgan")``.
+    """
+    env = os.environ.get("AIGC_RUN_DIR", "").strip()
+    if env:
+        path = Path(env).expanduser()
+    elif (root := repo_root()) is not None:
+        path = root / "runs"
+    else:
+        path = Path.home() / ".cache" / "aigc-course" / "runs"
+    if name is not None:
+        path = path / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path

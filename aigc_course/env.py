@@ -70,16 +70,21 @@ def check_environment() -> list[str]:
     return problems
 
 
-def describe_data(names: Sequence[str]) -> dict[str, str]:
-    """Which source each requested dataset (``mnist``, a corpus name) will come from."""
+def describe_data(names: Sequence[str], try_download: bool = True) -> dict[str, str]:
+    """Which source each requested dataset (``mnist``, a corpus name) will come from.
+
+    With ``try_download=False`` nothing is fetched: MNIST is described from the cache.
+    """
     from .data.mnist import SOURCE_NOTES, resolve_source
     from .data.text import load_corpus
 
     out = {}
     for name in names:
         if name == "mnist":
-            src = resolve_source("auto")
+            src = resolve_source("auto", try_download=try_download)
             out["mnist"] = f"{src} ({SOURCE_NOTES[src]})"
+            if src != "mnist" and not try_download:
+                out["mnist"] += "; `aigc-course prefetch` fetches the full MNIST"
         else:
             out[name] = load_corpus(name).summary
     return out
@@ -113,6 +118,7 @@ def setup(
     seed: int = 0,
     device: str | None = None,
     verbose: bool = True,
+    try_download: bool = True,
 ) -> Session:
     """Read the mode and device, seed everything, check the environment, print the banner.
 
@@ -125,6 +131,8 @@ def setup(
         seed: the global seed.
         device: overrides ``AIGC_DEVICE``.
         verbose: print the banner.
+        try_download: let the data description fetch MNIST when online (the notebooks);
+            ``aigc-course info`` passes False and never downloads.
     """
     session = Session(
         notebook=notebook,
@@ -133,7 +141,7 @@ def setup(
         precision=describe_precision(dev),
         seed=seed,
         offline=is_offline(),
-        data_sources=describe_data(data),
+        data_sources=describe_data(data, try_download=try_download),
         problems=tuple(check_environment()),
     )
     seed_everything(seed)

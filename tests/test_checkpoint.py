@@ -49,7 +49,7 @@ def test_missing_and_corrupt_files_are_named(tmp_path):
         load_checkpoint(tmp_path / "nothing")
     save_checkpoint(tmp_path / "m", _model().state_dict())
     (tmp_path / "m.safetensors").write_bytes(b"\x00" * 20)
-    with pytest.raises(CheckpointError, match=r"m\.safetensors cannot be read"):
+    with pytest.raises(CheckpointError, match=r"m\.safetensors does not match its sidecar"):
         load_checkpoint(tmp_path / "m")
     (tmp_path / "m.json").write_text("{not json")
     with pytest.raises(CheckpointError, match=r"m\.json is not valid JSON"):

@@ -65,11 +65,9 @@ def test_bad_mode_is_one_line_from_the_console(monkeypatch):
     assert "Traceback" not in proc.stderr
 
 
-def test_a_name_defined_twice_is_refused():
-    from aigc_course._registry import add_unique
+def test_a_model_command_defined_twice_is_refused(monkeypatch):
+    from aigc_course import commands
 
-    found = {}
-    add_unique(found, "vae", 1, "model command")
+    monkeypatch.setattr(commands, "MODULES", ("vae", "vae"))
     with pytest.raises(RuntimeError, match="model command 'vae' is defined twice"):
-        add_unique(found, "vae", 2, "model command")
-    assert found == {"vae": 1}
+        commands.discover()

@@ -1,9 +1,11 @@
 """Model commands for ``aigc-course sample`` and ``aigc-course evaluate``.
 
 Each chapter adds one module here (``vae.py``, ``text.py``, …) that defines
-``COMMANDS: list[ModelCommand]``; the CLI discovers them, so adding a model touches no
-other file. Keep these modules light at import: import torch models inside the
-functions, so ``aigc-course --help`` stays fast.
+``COMMANDS: list[ModelCommand]`` and names it in :data:`MODULES` (an explicit list: no
+import-time discovery). Keep these modules light at import: import torch and the models
+inside the handlers, so ``aigc-course --help`` stays fast (a test checks that importing
+the command line imports no torch). Models are loaded with
+:func:`aigc_course.loading.load_pretrained`.
 
 Example (``aigc_course/commands/vae.py``)::
 
@@ -24,17 +26,14 @@ exits with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .._registry import add_unique, package_modules
+from ..errors import CommandError
 
 Handler = Callable[[argparse.Namespace], int | None]
 AddArgs = Callable[[argparse.ArgumentParser], None]
-
-
-class CommandError(RuntimeError):
-    """A request the command cannot serve; the message is shown to the user as is."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,20 @@ class ModelCommand:
     evaluate: Handler | None = None
 
 
+#: The modules that contribute model commands, in the order ``aigc-course list`` shows them.
+MODULES = ("gan", "vae", "text")
+
+
 def discover() -> dict[str, ModelCommand]:
-    """All model commands, by name, from the modules of this package."""
+    """All model commands, by name, from :data:`MODULES`."""
     found: dict[str, ModelCommand] = {}
-    for module in package_modules(__name__, __path__):
-        for cmd in getattr(module, "COMMANDS", []):
-            add_unique(found, cmd.name, cmd, "model command")
+    for module_name in MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        for cmd in module.COMMANDS:
+            if cmd.name in found:
+                raise RuntimeError(f"model command {cmd.name!r} is defined twice")
+            found[cmd.name] = cmd
     return found
+
+
+__all__ = ["MODULES", "CommandError", "ModelCommand", "discover"]

@@ -1,29 +1,147 @@
-"""Recorded recipes that make the committed pretrained checkpoints.
+"""Recorded recipes: the only code that writes ``aigc_course/pretrained/``.
 
-Each chapter adds one module here that defines ``RECIPES: dict[str, Callable[[], Path]]``:
-checkpoint name → a function that trains from scratch in ``full`` mode and writes
-``aigc_course/pretrained/<name>.safetensors`` and its JSON sidecar (recording the
-command that made it). ``make checkpoints`` runs them all::
+A recipe trains from scratch (``full`` mode settings, on the GPU when there is one) and
+writes one or more committed artifacts, each with a JSON sidecar that records the
+command that made it. :data:`REGISTRY` lists every recipe, **in the order they must run**
+(the MNIST classifier first: the GAN recipes score with it), and every artifact a notebook
+reads is written by exactly one of them. ``make checkpoints`` runs them all::
 
-    python -m aigc_course.recipes --list
-    python -m aigc_course.recipes vae_mnist
-    python -m aigc_course.recipes --all
+    aigc-course recipes --list
+    aigc-course recipes vae_mnist
+    aigc-course recipes --all          # what `make checkpoints` runs
+
+Loading is not done here: use :func:`aigc_course.loading.load_pretrained`. Data preparation
+lives in :mod:`aigc_course.data`, scoring protocols in :mod:`aigc_course.metrics`.
+Importing this module imports no torch: each recipe is named by ``module:function`` and
+imported only when it runs.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .._registry import add_unique, package_modules
 
-Recipe = Callable[[], Path]
+@dataclass(frozen=True)
+class Recipe:
+    """One recorded recipe: its name, the function that runs it, what it writes."""
+
+    name: str
+    target: str  # "package.module:function"; called with no arguments
+    writes: tuple[str, ...]  # the artifacts (names in aigc_course/pretrained/) it makes
+    help: str
+
+    def load(self) -> Callable[[], object]:
+        module, _, func = self.target.partition(":")
+        return getattr(importlib.import_module(module), func)
+
+    @property
+    def command(self) -> str:
+        return f"aigc-course recipes {self.name}"
 
 
-def discover() -> dict[str, Recipe]:
-    """Every recipe, by checkpoint name, from the modules of this package."""
-    found: dict[str, Recipe] = {}
-    for module in package_modules(__name__, __path__):
-        for name, fn in getattr(module, "RECIPES", {}).items():
-            add_unique(found, name, fn, "recipe")
-    return found
+_R = "aigc_course.recipes"
+
+#: Every recipe, in the order ``--all`` runs them.
+REGISTRY: tuple[Recipe, ...] = (
+    Recipe(
+        "mnist_classifier",
+        f"{_R}.gan:mnist_classifier",
+        ("mnist_classifier",),
+        "the MNIST classifier behind the image metrics (FID features, confident share)",
+    ),
+    Recipe(
+        "bernoulli_mixture_mnist",
+        f"{_R}.orientation:make",
+        ("bernoulli_mixture_mnist",),
+        "the 30-component Bernoulli mixture of notebook 00",
+    ),
+    Recipe(
+        "gan_ring_8gaussians",
+        f"{_R}.gan:gan_ring_8gaussians",
+        ("gan_ring_8gaussians",),
+        "vanilla GAN vs WGAN-GP on the 8-Gaussian ring, three seeds (notebook 01)",
+    ),
+    Recipe(
+        "dcgan_mnist",
+        f"{_R}.gan:dcgan_mnist",
+        ("dcgan_mnist", "dcgan_mnist_history"),
+        "the DCGAN on MNIST and its training curves (notebook 02)",
+    ),
+    Recipe(
+        "cdcgan_mnist",
+        f"{_R}.gan:cdcgan_mnist",
+        ("cdcgan_mnist", "cdcgan_mnist_history"),
+        "the conditional DCGAN on MNIST and its curves (notebooks 02 and 06)",
+    ),
+    Recipe(
+        "dcgan_reference_mnist",
+        f"{_R}.gan:dcgan_reference_mnist",
+        ("dcgan_reference_mnist",),
+        "the PyTorch tutorial's DCGAN recipe at the course recipe's time (notebook 02)",
+    ),
+    Recipe(
+        "vae_mnist",
+        f"{_R}.vae:make_vae_mnist",
+        ("vae_mnist",),
+        "the MLP VAE on MNIST with its IWAE-5000 figures (notebook 03)",
+    ),
+    Recipe(
+        "vae_mnist_2d",
+        f"{_R}.vae:make_vae_mnist_2d",
+        ("vae_mnist_2d",),
+        "the 2-D latent VAE for the manifold figure (notebook 03)",
+    ),
+    Recipe(
+        "char_lstm",
+        f"{_R}.text:make_char_lstm",
+        ("char_lstm",),
+        "the character LSTM on the pydoc corpus (notebooks 04 and 05)",
+    ),
+    Recipe(
+        "char_transformer",
+        f"{_R}.text:make_char_transformer",
+        ("char_transformer",),
+        "the character Transformer on the pydoc corpus (notebooks 04 and 05)",
+    ),
+    Recipe(
+        "char_benchmarks",
+        f"{_R}.text:make_char_benchmarks",
+        ("char_benchmarks",),
+        "the nanoGPT CPU recipe beside the course's quick recipe at equal time, three seeds",
+    ),
+    Recipe(
+        "product_copy_lm",
+        f"{_R}.business:make_product_copy_lm",
+        ("product_copy_lm",),
+        "the conditional product-copy Transformer of case study 07",
+    ),
+    Recipe(
+        "canary_lm",
+        f"{_R}.business:make_canary_lm",
+        ("canary_lm",),
+        "the catalog Transformer with planted canaries of case study 09",
+    ),
+)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in REGISTRY}
+
+
+def recipe_for(artifact: str) -> Recipe:
+    """The recipe that writes ``artifact`` (a name in ``aigc_course/pretrained/``)."""
+    for r in REGISTRY:
+        if artifact in r.writes:
+            return r
+    raise KeyError(f"no recipe writes {artifact!r}")
+
+
+def run(name: str) -> Path | object:
+    """Run one recipe by name (``AIGC_MODE`` is set to ``full`` if unset)."""
+    import os
+
+    if name not in RECIPES:
+        raise KeyError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+    os.environ.setdefault("AIGC_MODE", "full")
+    return RECIPES[name].load()()
