@@ -17,7 +17,15 @@ window each step with ``use_cache=False`` (the reference the cache is tested aga
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
+
+#: A logits processor: ``(ids (B, T), logits (B, V)) -> logits (B, V)``, applied to the
+#: next-token logits before sampling (the idea of Hugging Face's ``LogitsProcessor``). A
+#: watermark, a banned-token list or an entropy gate is one small processor handed to the
+#: one :func:`generate`, not a second sampling loop.
+LogitsProcessor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _check_logits(logits: torch.Tensor) -> None:
@@ -115,6 +123,7 @@ def generate(
     top_p: float | None = None,
     generator: torch.Generator | None = None,
     use_cache: bool = True,
+    logits_processors: Sequence[LogitsProcessor] = (),
 ) -> torch.Tensor:
     """Continue ``idx`` by ``max_new_tokens`` sampled tokens.
 
@@ -128,6 +137,8 @@ def generate(
             the last ``block_size`` tokens at every step. Both give the same ids; the
             cache is faster. A Transformer whose cache would exceed ``block_size``
             recomputes the sliding window from then on (learned positions end there).
+        logits_processors: applied in order to the next-token logits (fp32) with the ids
+            so far, before temperature and filtering.
 
     Returns:
         (B, T0 + max_new_tokens): the prompt followed by the new tokens.
@@ -148,8 +159,11 @@ def generate(
             logits, _ = model(idx if recurrent else idx[:, -block:])
         else:
             logits, state = model.step(pending, state)
+        next_logits = logits[:, -1, :].float()
+        for processor in logits_processors:
+            next_logits = processor(idx, next_logits)
         nxt = sample_next(
-            logits[:, -1, :],
+            next_logits,
             temperature=temperature,
             top_k=top_k,
             top_p=top_p,
