@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,8 +11,10 @@ import torch
 from matplotlib.axes import Axes
 
 
-def make_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: float = 1.0):
-    """Tile images into one array.
+def image_grid(
+    images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: float = 1.0
+) -> np.ndarray:
+    """Tile images into one array with torchvision's ``make_grid``.
 
     Args:
         images: (N, C, H, W) or (N, H, W) with C in {1, 3}, values in [0, 1].
@@ -21,8 +23,11 @@ def make_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: 
         pad_value: colour of the padding, in [0, 1].
 
     Returns:
-        (rows·(H+p)+p, nrow·(W+p)+p[, 3]) float numpy array.
+        (rows·(H+p)+p, ncol·(W+p)+p) for one channel, else the same with a last axis of 3;
+        a float numpy array in [0, 1].
     """
+    from torchvision.utils import make_grid
+
     x = torch.as_tensor(images).detach().float().cpu()
     if x.ndim == 3:
         x = x.unsqueeze(1)
@@ -30,18 +35,32 @@ def make_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2, pad_value: 
         raise ValueError(f"images must be (N, C, H, W) with C in (1, 3), got {tuple(x.shape)}")
     if len(x) == 0:
         raise ValueError("images is empty")
-    n, c, h, w = x.shape
-    ncol = min(nrow, n)
-    nrows = math.ceil(n / ncol)
-    grid = torch.full(
-        (c, nrows * (h + padding) + padding, ncol * (w + padding) + padding), pad_value
-    )
-    for i in range(n):
-        r, col = divmod(i, ncol)
-        top, left = padding + r * (h + padding), padding + col * (w + padding)
-        grid[:, top : top + h, left : left + w] = x[i]
-    out = grid.clamp(0, 1).numpy()
+    c = x.shape[1]
+    grid = make_grid(x, nrow=min(nrow, len(x)), padding=padding, pad_value=pad_value)
+    out = grid.clamp(0, 1).numpy()  # torchvision repeats one channel to three
     return out[0] if c == 1 else np.transpose(out, (1, 2, 0))
+
+
+def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int = 8) -> Path:
+    """Write images as one PNG grid (ink dark on white for one channel), atomically.
+
+    The command line's one PNG writer.
+
+    Args:
+        images: (N, 1|3, H, W) or (N, H, W) in [0, 1].
+        path: a ``.png`` file.
+        nrow: images per row.
+    """
+    from ._io import atomic_write
+
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{path} must end in .png")
+    grid = image_grid(images, nrow=nrow, pad_value=0.0)
+    if grid.ndim == 2:
+        grid = 1.0 - grid  # gray_r: ink dark on white
+    atomic_write(path, lambda tmp: plt.imsave(tmp, grid, cmap="gray", vmin=0, vmax=1, format="png"))
+    return path
 
 
 def show_images(
@@ -61,7 +80,7 @@ def show_images(
         title: optional title.
         cmap: colour map for one-channel images (``gray_r``: ink dark on white).
     """
-    grid = make_grid(images, nrow=nrow, pad_value=0.0 if cmap == "gray_r" else 1.0)
+    grid = image_grid(images, nrow=nrow, pad_value=0.0 if cmap == "gray_r" else 1.0)
     if ax is None:
         rows = grid.shape[0] / grid.shape[1]
         _, ax = plt.subplots(figsize=(6, max(1.0, 6 * rows)))

@@ -7,24 +7,24 @@ import numpy as np
 import pytest
 import torch
 
-from aigc_course.plot import make_grid, plot_curves, show_images
+from aigc_course.plot import image_grid, plot_curves, show_images
 
 
-def test_make_grid_places_images():
+def test_image_grid_places_images():
     x = torch.zeros(5, 1, 4, 4)
     x[3] = 1.0
-    grid = make_grid(x, nrow=3, padding=1, pad_value=0.5)
+    grid = image_grid(x, nrow=3, padding=1, pad_value=0.5)
     assert grid.shape == (2 * 5 + 1, 3 * 5 + 1)
     assert grid[6:10, 1:5].min() == 1.0  # image 3 is row 1, column 0
     assert grid[0, 0] == 0.5
-    rgb = make_grid(torch.rand(2, 3, 4, 4), nrow=2)
+    rgb = image_grid(torch.rand(2, 3, 4, 4), nrow=2)
     assert rgb.shape[-1] == 3
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(2, 2, 4, 4), torch.zeros(0, 1, 4, 4), torch.zeros(4)])
-def test_make_grid_rejects_bad_shapes(bad):
+def test_image_grid_rejects_bad_shapes(bad):
     with pytest.raises(ValueError):
-        make_grid(bad)
+        image_grid(bad)
 
 
 def test_show_images_and_curves_return_axes():
