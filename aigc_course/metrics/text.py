@@ -13,7 +13,7 @@ training text: near 0 means the model is copying its corpus).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -26,48 +26,64 @@ def nats_to_bits(nats: float) -> float:
     return nats / LN2
 
 
-@torch.no_grad()
-def sequence_nll(
-    model: torch.nn.Module,
-    ids: torch.Tensor,
-    *,
-    context: int | None = None,
-    batch_size: int = 32,
-    device: torch.device | str = "cpu",
-) -> torch.Tensor:
-    """Negative log-likelihood (nats) of every token of ``ids`` after the first.
+def sliding_windows(n: int, context: int) -> list[tuple[int, int, int]]:
+    """The windows that score every next token of an ``n``-token text once.
 
-    The text is cut into windows of ``context`` tokens that overlap by half; each
-    position is scored once, with at least ``context // 2`` tokens of history (except
-    at the very start). Deterministic and covers the whole text, unlike averaging
-    random windows.
-
-    Args:
-        model: ``model(idx) -> (logits, _)``, logits (B, T, V).
-        ids: (N,) token ids, N ≥ 2.
-        context: window length (default ``model.block_size``).
-        batch_size: windows per forward pass.
-        device: where to compute.
+    Windows of ``context`` input tokens overlap by half; each scores the targets not
+    scored before, so every position after the first window has at least
+    ``context // 2`` tokens of history.
 
     Returns:
-        (N - 1,) float tensor: entry t is -ln p(ids[t + 1] | ids[≤ t]) (on the CPU).
+        ``(start, end, first)`` triples: inputs ``ids[start:end]`` predict targets
+        ``ids[start + 1 : end + 1]``, of which positions ``first .. end - 1`` (in the
+        numbering of the ``n - 1`` next-token predictions) are this window's to keep.
     """
-    ids = torch.as_tensor(ids, dtype=torch.long).flatten()
-    n = ids.numel()
     if n < 2:
         raise ValueError("need at least two tokens to score one")
-    context = int(context or model.block_size)
     if context < 2:
         raise ValueError(f"context must be ≥ 2, got {context}")
     half = context // 2
-    # windows [s, e) of inputs; each scores targets [first, e) not scored before, so
-    # every position after the first window has at least `half` tokens of history
     jobs: list[tuple[int, int, int]] = []
     scored_to, s = 0, 0
     while scored_to < n - 1:
         e = min(s + context, n - 1)
         jobs.append((s, e, scored_to))
         scored_to, s = e, max(e - half, 0)
+    return jobs
+
+
+PositionFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@torch.no_grad()
+def score_positions(
+    model: torch.nn.Module,
+    ids: torch.Tensor,
+    fn: PositionFn,
+    *,
+    context: int | None = None,
+    batch_size: int = 32,
+) -> torch.Tensor:
+    """Apply ``fn(logits, targets)`` to every next-token prediction of ``ids``, in the
+    :func:`sliding_windows`, on the model's device (the device follows the model).
+
+    Args:
+        model: ``model(idx) -> (logits, _)``, logits (B, T, V).
+        ids: (N,) token ids, N ≥ 2.
+        fn: maps fp32 logits (B, T, V) and targets (B, T) to per-position values (B, T).
+        context: window length (default ``model.block_size``).
+        batch_size: windows per forward pass.
+
+    Returns:
+        (N - 1,) float tensor on the CPU: entry t is ``fn`` at the prediction of
+        ``ids[t + 1]`` from ``ids[≤ t]``.
+    """
+    from ..device import model_device
+
+    ids = torch.as_tensor(ids, dtype=torch.long).flatten()
+    n = ids.numel()
+    jobs = sliding_windows(n, int(context or model.block_size))
+    device = model_device(model)
     was_training = model.training
     model.eval()
     out = torch.empty(n - 1)
@@ -80,12 +96,40 @@ def sequence_nll(
             x[j, : e - s] = ids[s:e]
             y[j, : e - s] = ids[s + 1 : e + 1]
         logits, _ = model(x.to(device))  # (B, width, V)
-        nll = F.cross_entropy(logits.float().transpose(1, 2), y.to(device), reduction="none")
-        nll = nll.cpu()  # (B, width)
+        values = fn(logits.float(), y.to(device)).float().cpu()  # (B, width)
         for j, (s, e, first) in enumerate(chunk):
-            out[first:e] = nll[j, first - s : e - s]
+            out[first:e] = values[j, first - s : e - s]
     model.train(was_training)
     return out
+
+
+def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+
+
+def sequence_nll(
+    model: torch.nn.Module,
+    ids: torch.Tensor,
+    *,
+    context: int | None = None,
+    batch_size: int = 32,
+) -> torch.Tensor:
+    """Negative log-likelihood (nats) of every token of ``ids`` after the first.
+
+    Scored in :func:`sliding_windows` (each position once, with at least ``context // 2``
+    tokens of history except at the very start), on the model's device. Deterministic
+    and covers the whole text, unlike averaging random windows.
+
+    Args:
+        model: ``model(idx) -> (logits, _)``, logits (B, T, V).
+        ids: (N,) token ids, N ≥ 2.
+        context: window length (default ``model.block_size``).
+        batch_size: windows per forward pass.
+
+    Returns:
+        (N - 1,) float tensor: entry t is -ln p(ids[t + 1] | ids[≤ t]) (on the CPU).
+    """
+    return score_positions(model, ids, _nll, context=context, batch_size=batch_size)
 
 
 def bits_per_char(
@@ -95,7 +139,6 @@ def bits_per_char(
     mask: torch.Tensor | None = None,
     context: int | None = None,
     batch_size: int = 32,
-    device: torch.device | str = "cpu",
 ) -> float:
     """Mean bits per character of ``ids`` under ``model`` (see :func:`sequence_nll`).
 
@@ -103,7 +146,7 @@ def bits_per_char(
         mask: (N,) bool, False at positions that must not be scored as targets (for
             example characters the tokenizer had never seen); None scores all.
     """
-    nll = sequence_nll(model, ids, context=context, batch_size=batch_size, device=device)
+    nll = sequence_nll(model, ids, context=context, batch_size=batch_size)
     if mask is not None:
         keep = torch.as_tensor(mask, dtype=torch.bool).flatten()[1:]
         nll = nll[keep]
