@@ -98,3 +98,44 @@ def test_load_or_train_refuses_a_mismatched_checkpoint(tmp_path):
     other = torch.nn.Linear(3, 2)
     with pytest.raises(CheckpointError, match="does not fit this model"):
         load_or_train(tmp_path / "m", other, lambda m: {})
+
+
+def test_an_overwrite_torn_between_the_two_files_is_detected(tmp_path, monkeypatch):
+    """The weights are replaced first; a crash before the sidecar is replaced leaves new
+    weights beside the old sidecar. The recorded hash catches it on load."""
+    import aigc_course.checkpoint as ck
+
+    save_checkpoint(tmp_path / "m", _model().state_dict(), {"v": 1})
+    real = ck.atomic_write
+    calls = []
+
+    def crash_on_sidecar(target, write):
+        calls.append(target.name)
+        if target.suffix == ".json":
+            raise KeyboardInterrupt  # the power goes out between the two renames
+        real(target, write)
+
+    monkeypatch.setattr(ck, "atomic_write", crash_on_sidecar)
+    other = _model()
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(1.0)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path / "m", other.state_dict(), {"v": 2})
+    assert calls == ["m.safetensors", "m.json"]
+    with pytest.raises(CheckpointError, match=r"m\.safetensors does not match its sidecar"):
+        load_checkpoint(tmp_path / "m")
+
+
+def test_the_sidecar_records_the_hash_of_the_weights_file(tmp_path):
+    import hashlib
+    import json
+
+    save_checkpoint(tmp_path / "m", _model().state_dict())
+    meta = json.loads((tmp_path / "m.json").read_text())
+    digest = hashlib.sha256((tmp_path / "m.safetensors").read_bytes()).hexdigest()
+    assert meta["weights_sha256"] == digest and meta["sidecar_version"] == 2
+    del meta["weights_sha256"]
+    (tmp_path / "m.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="records no weights_sha256"):
+        load_checkpoint(tmp_path / "m")

