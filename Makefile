@@ -10,13 +10,14 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 NB_SMOKE_BUDGET ?= 60
 
-.PHONY: help setup lab test unit notebooks lint format book notebooks-build checkpoints clean
+.PHONY: help setup lab test unit notebooks lint format book notebooks-build checkpoints gpu clean
 
 help:
 	@echo "make lab          set up on first run, then open JupyterLab on notebooks/"
 	@echo "make test         set up on first run, then lint, unit tests and every notebook (smoke mode)"
 	@echo "make book         build the Jupyter Book site into book/_build/html (offline)"
-	@echo "make checkpoints  retrain the committed pretrained checkpoints (full mode; slow)"
+	@echo "make checkpoints  remake every committed checkpoint from its recipe (full mode; slow)"
+	@echo "make gpu          the CUDA tests, every notebook included (needs a CUDA GPU)"
 	@echo "make notebooks-build  re-execute every notebook in workshop mode and save outputs"
 
 setup: $(STAMP)
@@ -60,8 +61,14 @@ book: $(STAMP)
 notebooks-build: $(STAMP)
 	$(BIN)/python tools/nbbuild.py --all
 
+# Every committed artifact a notebook reads, remade by its recorded recipe, in registry
+# order (`aigc-course recipes --list`); on the GPU when there is one.
 checkpoints: $(STAMP)
-	AIGC_MODE=full $(BIN)/python -m aigc_course.recipes --all
+	AIGC_MODE=full $(BIN)/aigc-course recipes --all
+
+# The gpu-marked tests and every notebook in smoke mode on CUDA (needs a CUDA GPU).
+gpu: $(STAMP)
+	$(BIN)/python -m pytest tests -q -m gpu -p no:cacheprovider
 
 clean:
 	rm -rf book/_build .pytest_cache .ruff_cache

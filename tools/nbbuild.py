@@ -1,9 +1,11 @@
 """Build the course notebooks from their sources.
 
-Each notebook is written as a percent-format script in ``notebooks/_src/NN_name.py``
-(readable diffs, lintable) and built into ``notebooks/NN_name.ipynb`` by executing it
-top to bottom in a fresh kernel (Restart & Run All), in ``workshop`` mode by default,
-so the committed notebook carries real outputs and consecutive execution counts.
+Each notebook ``notebooks/NN_name.ipynb`` is paired by jupytext (``notebooks/jupytext.toml``)
+with a percent-format script ``notebooks/_src/NN_name.py`` (readable diffs, lintable): an
+edit saved in JupyterLab lands in the script too. This tool executes the script top to
+bottom in a fresh kernel (Restart & Run All), in ``workshop`` mode by default, and writes
+the notebook, so the committed notebook carries real outputs and consecutive execution
+counts; ``--check`` fails when a notebook and its script hold different cells.
 
 Usage::
 
