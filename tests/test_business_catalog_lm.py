@@ -88,3 +88,20 @@ def test_catalog_lm_trains_and_writes_on_cuda():
         model, data, replace(cfg, steps=4), catalog_lm.default_canaries()[:1], n_checkpoints=1
     )
     assert canary["exposure_curve"][0]["step"] == 4
+
+
+def test_recipe_writes_a_loadable_checkpoint_with_its_record(tmp_path, monkeypatch):
+    from aigc_course.recipes import business
+
+    tiny_model, tiny_cfg = _tiny()
+    monkeypatch.setattr(business, "pretrained_path", lambda name: tmp_path / name)
+    monkeypatch.setattr(catalog_lm, "model_config", lambda: tiny_model.config)
+    monkeypatch.setattr(catalog_lm, "train_config", lambda: replace(tiny_cfg, steps=5))
+    small = catalog_lm.catalog_data(n_items=120, n_test=20)
+    monkeypatch.setattr(catalog_lm, "catalog_data", lambda: small)
+    path = business.make_product_copy_lm()
+    assert path == tmp_path / "product_copy_lm.safetensors"
+    model, meta = load_pretrained(tmp_path / "product_copy_lm", device="cpu")
+    assert meta["family"] == "transformer" and meta["config"] == tiny_model.config.to_dict()
+    assert meta["recipe"] == "aigc-course recipes product_copy_lm" and meta["mode"] == "full"
+    assert meta["metrics"]["steps"] == 5 and isinstance(model, GPT)
