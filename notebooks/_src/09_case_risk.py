@@ -95,6 +95,11 @@ if smoke:
     tcfg = replace(tcfg, warmup=10)
 n_checkpoints = by_mode(smoke=2, workshop=5, full=5)
 
+# %% [markdown]
+# Workshop mode loads the committed model onto this session's device; the other modes
+# train one on it (the loop runs where the model is, and measures the exposure off the
+# training clock) and save it under the run folder.
+
 # %%
 if session.mode == "workshop":
     model, meta = load_pretrained("canary_lm")
