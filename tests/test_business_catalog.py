@@ -15,7 +15,7 @@ from aigc_course.business.faithfulness import (
     sentence_bleu,
 )
 from aigc_course.models.transformer_lm import GPT, GPTConfig
-from aigc_course.training.lm import TrainConfig, fit
+from aigc_course.training.lm import LMTrainConfig, fit_lm
 
 PRODUCT = catalog.Product("SKU", "mug", "ceramic", "red", "budget", ("handmade", "stackable"))
 
@@ -116,9 +116,9 @@ def test_write_descriptions_after_a_little_training():
     items = catalog.make_catalog(300, 0)
     tok = catalog.tokenizer()
     model = GPT(GPTConfig(tok.vocab_size, block_size=64, n_layer=1, n_head=2, n_embd=32))
-    cfg = TrainConfig(steps=40, batch_size=8, block_size=64, lr=1e-2, warmup=5)
-    hist = fit(model, tok.encode_tensor(catalog.corpus(items)), cfg)
-    assert hist.train_loss[-1] < 0.7 * hist.train_loss[0]
+    cfg = LMTrainConfig(steps=40, batch_size=8, block_size=64, lr=1e-2, warmup=5)
+    hist = fit_lm(model, tok.encode_tensor(catalog.corpus(items)), cfg)
+    assert hist["loss"][-1] < 0.7 * hist["loss"][0]
     products = [it.product for it in items[:5]]
     texts = catalog.write_descriptions(model, products, max_new_tokens=30)
     again = catalog.write_descriptions(model, products, max_new_tokens=30)

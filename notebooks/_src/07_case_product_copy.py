@@ -28,7 +28,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from aigc_course import by_mode, load_or_train, pretrained_path, setup
+from aigc_course import by_mode, load_pretrained, run_dir, setup
 
 session = setup(
     "07_case_product_copy",
@@ -38,7 +38,8 @@ session = setup(
 # %% [markdown]
 # Budgets come from `by_mode`: smoke mode trains a tiny model for a few seconds; workshop
 # mode loads the committed checkpoint `product_copy_lm` (made by
-# `python -m aigc_course.recipes product_copy_lm`); full mode retrains it.
+# `aigc-course recipes product_copy_lm`); full mode retrains it here, with the recipe's
+# settings, and saves it to this notebook's run folder (never into the package).
 
 # %%
 smoke = session.mode == "smoke"
@@ -58,14 +59,13 @@ print(f"{n_eval} held-out products, up to {max_new} characters each")
 # description, and a newline.
 
 # %%
-from aigc_course.business import catalog
-from aigc_course.recipes import business as recipes
+from aigc_course.business import catalog, catalog_lm
 
-data = recipes.catalog_data(**by_mode(smoke={"n_items": 600, "n_test": 100}, workshop={}, full={}))
+sizes = by_mode(smoke={"n_items": 600, "n_test": 100}, workshop={}, full={})
+data = catalog_lm.catalog_data(**sizes)
 print(data.source)
-print(
-    f"{len(data.train)} training products, {len(data.test)} held-out products with unseen attributes"
-)
+print(f"{len(data.train)} training products, {len(data.test)} held-out products", end=" ")
+print("with unseen attributes")
 for it in data.train[:4]:
     print(repr(it.line()))
 
@@ -77,9 +77,8 @@ for it in data.train[:4]:
 # %%
 print("templates:", *catalog.TEMPLATES, sep="\n  ")
 print("price phrases:", catalog.PRICE_PHRASES)
-print(
-    f"{len(catalog.MATERIALS)} materials, {len(catalog.FEATURES)} features, {len(catalog.COLOURS)} colours"
-)
+n_words = len(catalog.MATERIALS), len(catalog.FEATURES), len(catalog.COLOURS)
+print("{} materials, {} features, {} colours".format(*n_words))
 
 # %% [markdown]
 # ## Faithfulness, from scratch
@@ -133,30 +132,38 @@ assert ref.faithful_rate == 1.0, "every reference description is faithful by con
 # words.
 
 # %%
+from dataclasses import replace
+
 from aigc_course.models.transformer_lm import GPT, GPTConfig
-from aigc_course.training.lm import TrainConfig
 
 tok = catalog.tokenizer()
+cfg, tcfg = catalog_lm.model_config(), catalog_lm.train_config()  # the recipe's settings
 if smoke:
     cfg = GPTConfig(tok.vocab_size, block_size=128, n_layer=2, n_head=2, n_embd=48)
-    tcfg = TrainConfig(steps=80, batch_size=16, block_size=96, lr=5e-3, min_lr=5e-4, warmup=10)
+    tcfg = replace(tcfg, steps=80, batch_size=16, block_size=96, lr=5e-3, min_lr=5e-4)
+    tcfg = replace(tcfg, warmup=10)
+print(tcfg)
+
+# %% [markdown]
+# Workshop mode loads the committed model onto this session's device; the other modes
+# train one on it (the training loop runs where the model is) and save it under the
+# run folder.
+
+# %%
+if session.mode == "workshop":
+    model, meta = load_pretrained("product_copy_lm")
+    status = f"loaded ({meta['mode']} mode, data: {meta['data_source']})"
 else:
-    cfg, tcfg = recipes.model_config(), recipes.train_config()
-result = load_or_train(
-    pretrained_path("product_copy_lm" if not smoke else "product_copy_lm_smoke"),
-    GPT(cfg),
-    lambda m: {
-        **recipes.train_copy_lm(m, data, tcfg, n_eval=by_mode(smoke=5, workshop=200, full=200)),
-        "mode": session.mode,
-    },
-    config=cfg.to_dict(),
-    retrain=session.mode == "full",
-    save=not smoke,
-)
-model, meta = result.model.eval(), result.meta
-print(f"{model.num_params():,} parameters;", result.status)
+    model = GPT(cfg).to(session.device)
+    meta = catalog_lm.train_copy_lm(model, data, tcfg, n_eval=5 if smoke else 200)
+    meta["mode"] = session.mode
+    out = run_dir("07_case_product_copy") / "product_copy_lm"
+    catalog_lm.save_catalog_lm(out, model, meta)
+    status = f"trained ({session.mode} mode, data: {data.source}), saved under the run folder"
+print(f"{model.num_params():,} parameters;", status)
 print({k: meta["metrics"][k] for k in ("first_loss", "final_train_loss", "train_seconds", "steps")})
-print(f"trained with {meta['threads']} thread(s), load average {meta['load_average']:.1f}")
+print(f"trained on {meta['device']}, {meta['threads']} thread(s),", end=" ")
+print(f"load average {meta['load_average']:.1f}")
 
 # %% [markdown]
 # The training loss, recorded every 10 steps in the checkpoint's sidecar (or just now,
@@ -206,15 +213,15 @@ rows = {}
 for name, t in texts.items():
     rep = evaluate(products, t)
     rows[name] = dict(report=rep, distinct2=distinct_n(t, 2), self_bleu=self_bleu(t, max_refs=50))
-print(
-    f"{'decoding':17s} {'coverage':>9s} {'unsupported':>18s} {'faithful':>18s} {'dist-2':>7s} {'sBLEU':>6s}"
-)
+header = ("decoding", "coverage", "unsupported", "faithful", "dist-2", "sBLEU")
+print("{:17s} {:>9s} {:>18s} {:>18s} {:>7s} {:>6s}".format(*header))
 for name, row in rows.items():
     rep = row["report"]
+    (ulo, uhi), (flo, fhi) = rep.unsupported_ci, rep.faithful_ci
     print(
-        f"{name:17s} {rep.coverage:9.1%} {rep.unsupported_rate:6.1%} "
-        f"[{rep.unsupported_ci[0]:4.1%},{rep.unsupported_ci[1]:5.1%}] {rep.faithful_rate:6.1%} "
-        f"[{rep.faithful_ci[0]:4.1%},{rep.faithful_ci[1]:5.1%}] {row['distinct2']:7.3f} {row['self_bleu']:6.3f}"
+        f"{name:17s} {rep.coverage:9.1%} {rep.unsupported_rate:6.1%} [{ulo:4.1%},{uhi:5.1%}]",
+        f"{rep.faithful_rate:6.1%} [{flo:4.1%},{fhi:5.1%}]",
+        f"{row['distinct2']:7.3f} {row['self_bleu']:6.3f}",
     )
 
 # %%
@@ -442,9 +449,8 @@ try:
             copywriter_hourly, items_per_hour, review_seconds, assume.compute_hourly
         )
         c = cost_per_1000(items_per_second, rewrite_share, a)
-        print(
-            f"model ${c.total:.2f} vs human ${c.human_baseline:.2f} per 1,000 items: saves {c.saving_share:.0%}"
-        )
+        print(f"model ${c.total:.2f} vs human ${c.human_baseline:.2f} per 1,000 items:", end=" ")
+        print(f"saves {c.saving_share:.0%}")
 
     calculator = W.interactive(
         _calculator,
@@ -507,7 +513,7 @@ print("exercise 2 OK")
 # The headline figures, with the mode and data they come from:
 
 # %%
-print(f"mode: {session.mode}; data: {data.source}; model: {result.status}")
+print(f"mode: {session.mode}; data: {data.source}; model: {status}")
 for name in ("greedy", "sampling, T 1.5", "reference"):
     rep = rows[name]["report"]
     print(

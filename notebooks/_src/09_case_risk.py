@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from aigc_course import by_mode, load_or_train, pretrained_path, setup
+from aigc_course import by_mode, load_pretrained, run_dir, setup
 
 session = setup(
     "09_case_risk",
@@ -37,7 +37,8 @@ session = setup(
 # %% [markdown]
 # Every budget of this notebook comes from `by_mode`: in smoke mode a tiny model is
 # trained for a few seconds; in workshop mode the committed checkpoint `canary_lm` is
-# loaded (made by `python -m aigc_course.recipes canary_lm`); full mode retrains it.
+# loaded (made by `aigc-course recipes canary_lm`); full mode retrains it here with the
+# recipe's settings and saves it to this notebook's run folder (never into the package).
 
 # %%
 smoke = session.mode == "smoke"
@@ -66,12 +67,12 @@ print(f"{n_texts} texts of {text_len} characters; exposure against {n_candidates
 # times among the catalog lines. The one repeated 0 times is the control.
 
 # %%
-from aigc_course.business import catalog, risk
-from aigc_course.recipes import business as recipes
+from aigc_course.business import catalog, catalog_lm, privacy
 
-canaries = recipes.default_canaries()
-data = recipes.catalog_data(**by_mode(smoke={"n_items": 300, "n_test": 50}, workshop={}, full={}))
-planted = risk.plant_canaries(catalog.corpus(data.train), canaries, seed=0)
+canaries = catalog_lm.default_canaries()
+sizes = by_mode(smoke={"n_items": 300, "n_test": 50}, workshop={}, full={})
+data = catalog_lm.catalog_data(**sizes)
+planted = privacy.plant_canaries(catalog.corpus(data.train), canaries, seed=0)
 for c in canaries:
     print(f"{c.repeats:3d} x  {c.line().strip()!r}  ({planted.count(c.line())} in the text)")
 print(f"training text: {len(planted):,} characters; data: {data.source}")
@@ -82,35 +83,35 @@ print(f"training text: {len(planted):,} characters; data: {data.source}")
 # a loaded checkpoint carries the same measurements in its sidecar.
 
 # %%
+from dataclasses import replace
+
 from aigc_course.models.transformer_lm import GPT, GPTConfig
-from aigc_course.training.lm import TrainConfig
 
 tok = catalog.tokenizer()
+cfg, tcfg = catalog_lm.model_config(), catalog_lm.train_config()  # the recipe's settings
 if smoke:
     cfg = GPTConfig(tok.vocab_size, block_size=64, n_layer=2, n_head=2, n_embd=48)
-    tcfg = TrainConfig(steps=150, batch_size=16, block_size=64, lr=5e-3, min_lr=5e-4, warmup=10)
+    tcfg = replace(tcfg, steps=150, batch_size=16, block_size=64, lr=5e-3, min_lr=5e-4)
+    tcfg = replace(tcfg, warmup=10)
+n_checkpoints = by_mode(smoke=2, workshop=5, full=5)
+
+# %% [markdown]
+# Workshop mode loads the committed model onto this session's device; the other modes
+# train one on it (the loop runs where the model is, and measures the exposure off the
+# training clock) and save it under the run folder.
+
+# %%
+if session.mode == "workshop":
+    model, meta = load_pretrained("canary_lm")
+    status = f"loaded ({meta['mode']} mode, data: {meta['data_source']})"
 else:
-    cfg, tcfg = recipes.model_config(), recipes.train_config()
-result = load_or_train(
-    pretrained_path("canary_lm" if not smoke else "canary_lm_smoke"),
-    GPT(cfg),
-    lambda m: {
-        **recipes.train_canary_lm(
-            m,
-            data,
-            tcfg,
-            canaries,
-            n_checkpoints=by_mode(smoke=2, workshop=5, full=5),
-            n_candidates=n_candidates,
-        ),
-        "mode": session.mode,
-    },
-    config=cfg.to_dict(),
-    retrain=session.mode == "full",
-    save=not smoke,
-)
-model, meta = result.model.eval(), result.meta
-print(result.status, "|", meta["metrics"])
+    model = GPT(cfg).to(session.device)
+    kw = dict(n_checkpoints=n_checkpoints, n_candidates=n_candidates)
+    meta = catalog_lm.train_canary_lm(model, data, tcfg, canaries, **kw)
+    meta["mode"] = session.mode
+    catalog_lm.save_catalog_lm(run_dir("09_case_risk") / "canary_lm", model, meta)
+    status = f"trained ({session.mode} mode, data: {meta['data_source']}), saved in the run folder"
+print(status, "|", meta["metrics"])
 assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"], "loss fell"
 
 # %% [markdown]
@@ -118,7 +119,9 @@ assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"]
 # distribution of the log-perplexities of the random alternatives it is ranked against:
 
 # %%
-exposures = {c.repeats: risk.exposure(model, tok, c, n_candidates=n_candidates) for c in canaries}
+exposures = {
+    c.repeats: privacy.exposure(model, tok, c, n_candidates=n_candidates) for c in canaries
+}
 for r, e in exposures.items():
     print(
         f"repeats {r:3d}: canary {e.canary_bits:5.1f} bits, alternatives "
@@ -195,13 +198,16 @@ assert exp_by_r[64] >= exp_by_r[4], "more repetitions, more exposure"
 # entropy is at least 0.5 nats. The detector owns the model, so it can recompute them.
 
 # %%
+from aigc_course.business import watermark
+from aigc_course.sampling import generate
+
 gamma, delta, z_threshold, min_entropy = 0.5, 4.0, 4.0, 0.5
-green = risk.green_lists(tok.vocab_size, gamma=gamma, key=15485863)
-start = torch.tensor([tok.encode("\n")] * n_texts)
+green = watermark.green_lists(tok.vocab_size, gamma=gamma, key=15485863)
+wm = watermark.watermark_processors(green, delta, entropy_threshold=min_entropy)
+start = torch.tensor([tok.encode("\n")] * n_texts, device=session.device)
 gen = torch.Generator().manual_seed(0)
-wm = dict(entropy_threshold=min_entropy, generator=gen)
-marked = risk.generate_watermarked(model, start, text_len, green, delta=delta, **wm)
-plain = risk.generate_watermarked(model, start, text_len, green, delta=0.0, **wm)
+marked = generate(model, start, text_len, generator=gen, logits_processors=wm).cpu()
+plain = generate(model, start, text_len, generator=gen).cpu()
 marked_text = [tok.decode(row[1:]) for row in marked]
 plain_text = [tok.decode(row[1:]) for row in plain]
 print(marked_text[0][:200])
@@ -209,12 +215,14 @@ print(marked_text[0][:200])
 
 def score(ids, upto=None, ent=None):
     ids = torch.as_tensor(ids)[: None if upto is None else upto + 1]
-    ent = risk.next_token_entropy(model, ids) if ent is None else ent[: ids.numel() - 1]
+    ent = watermark.next_token_entropy(model, ids) if ent is None else ent[: ids.numel() - 1]
     mask = ent >= min_entropy
-    return risk.watermark_score(ids, green, gamma, mask=mask) if mask.any() else None
+    return watermark.watermark_score(ids, green, gamma, mask=mask) if mask.any() else None
 
 
-share = np.mean([(risk.next_token_entropy(model, r) >= min_entropy).float().mean() for r in plain])
+share = np.mean(
+    [(watermark.next_token_entropy(model, r) >= min_entropy).float().mean() for r in plain]
+)
 print(f"share of characters where the model has a choice (≥ {min_entropy} nats): {share:.0%}")
 
 # %% [markdown]
@@ -254,7 +262,7 @@ lengths = [n for n in (40, 80, 160, 320, 480, 640) if n <= text_len]
 
 
 def zs(rows):
-    ents = [risk.next_token_entropy(model, r) for r in rows]  # once per text
+    ents = [watermark.next_token_entropy(model, r) for r in rows]  # once per text
     return np.array(
         [
             [getattr(score(r, n, e), "z", 0.0) for n in lengths]
@@ -316,7 +324,9 @@ shares = [0.0, 0.1, 0.2, 0.4, 0.6]
 z_edit = np.array(
     [
         [
-            getattr(score(tok.encode_tensor(risk.substitute_words(t, f, vocab, seed=i))), "z", 0.0)
+            getattr(
+                score(tok.encode_tensor(watermark.substitute_words(t, f, vocab, seed=i))), "z", 0.0
+            )
             for f in shares
         ]
         for i, t in enumerate(marked_text)
@@ -344,18 +354,20 @@ assert z_edit[:, -1].mean() < z_edit[:, 0].mean(), "editing weakens the watermar
 #
 # A marketplace shows customer messages and generated text to the public. A filter
 # flags messages for a human before they appear. The package generates a **labelled
-# synthetic set** of messages (`risk.make_moderation_set`): ordinary ones, harmful ones
+# synthetic set** of messages (`moderation.make_moderation_set`): ordinary ones, harmful ones
 # (insults, threats, scams, dangerous advice), and on purpose two kinds of hard cases:
 # harmful text written to dodge keywords ("y0u are an id10t") and benign text with
 # alarming words ("this lamp kills it, a killer deal"). The filter is a weighted keyword
 # list: a message's score is the sum of the weights of the keywords it contains.
 
 # %%
-messages = risk.make_moderation_set(2000, harmful_share=0.1, hard_share=0.25, seed=0)
-scores = np.array([risk.keyword_score(m.text) for m in messages])
+from aigc_course.business import moderation
+
+messages = moderation.make_moderation_set(2000, harmful_share=0.1, hard_share=0.25, seed=0)
+scores = np.array([moderation.keyword_score(m.text) for m in messages])
 labels = np.array([m.harmful for m in messages])
 kinds = np.array([m.kind for m in messages])
-res = risk.evaluate_filter(scores, labels, threshold=1.5)
+res = moderation.evaluate_filter(scores, labels, threshold=1.5)
 print(f"threshold 1.5: TP {res.tp}, FP {res.fp}, TN {res.tn}, FN {res.fn}")
 print("false-positive rate {:.1%} [{:.1%}, {:.1%}]".format(res.fpr, *res.fpr_ci()))
 print("false-negative rate {:.1%} [{:.1%}, {:.1%}]".format(res.fnr, *res.fnr_ci()))
@@ -373,9 +385,12 @@ for k in sorted(set(kinds)):
 
 # %%
 grid = np.round(np.arange(0.0, 5.01, 0.5), 2)
-sweep = [risk.evaluate_filter(scores, labels, t) for t in grid]
+sweep = [moderation.evaluate_filter(scores, labels, t) for t in grid]
 costs = {"miss $5, alarm $1": (1.0, 5.0), "miss $20, alarm $1": (1.0, 20.0)}
-best = {name: risk.best_threshold(scores, labels, *c, thresholds=grid) for name, c in costs.items()}
+best = {
+    name: moderation.best_threshold(scores, labels, *c, thresholds=grid)
+    for name, c in costs.items()
+}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 axes[0].plot(grid, [r.fpr for r in sweep], "o-", label="false-positive rate")
 axes[0].plot(grid, [r.fnr for r in sweep], "s-", label="false-negative rate")
@@ -419,6 +434,8 @@ import hashlib
 
 from IPython.display import Markdown, display
 
+from aigc_course.business import report
+
 sha = hashlib.sha256(planted.encode()).hexdigest()[:16]
 once = exp_by_r[1]
 checklist = [
@@ -443,7 +460,7 @@ checklist = [
         f"{b5.threshold} at miss $5 / alarm $1 ({b20.threshold} at miss $20)",
     ),
 ]
-display(Markdown(risk.markdown_table(checklist, ("question", "answer", "evidence"))))
+display(Markdown(report.markdown_table(checklist, ("question", "answer", "evidence"))))
 
 # %% [markdown]
 # A **model card** (Mitchell et al. 2019) is the short document that travels with a
@@ -454,7 +471,7 @@ display(Markdown(risk.markdown_table(checklist, ("question", "answer", "evidence
 card = {
     "Model": {
         "architecture": f"GPT, {cfg.n_layer} layers x {cfg.n_embd}, {model.num_params():,} parameters",
-        "checkpoint": result.status,
+        "checkpoint": status,
         "intended use": "teaching; writing short catalog copy from attributes",
         "out of scope": "any text about real people or products",
     },
@@ -469,7 +486,7 @@ card = {
     },
     "Evaluation": {"mode": session.mode, "device": str(session.device)},
 }
-display(Markdown(risk.model_card(card, "Model card: canary_lm")))
+display(Markdown(report.model_card(card, "Model card: canary_lm")))
 
 # %% [markdown]
 # ## Exercises
@@ -499,7 +516,7 @@ print("exercise 1 OK")
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-train_set = risk.make_moderation_set(2000, seed=1)
+train_set = moderation.make_moderation_set(2000, seed=1)
 vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))
 clf = LogisticRegression(max_iter=1000, C=10.0)
 clf.fit(vec.fit_transform([m.text for m in train_set]), [m.harmful for m in train_set])
@@ -532,7 +549,7 @@ print("exercise 2 OK")
 # The headline figures, with the mode and data they come from:
 
 # %%
-print(f"mode: {session.mode}; data: {data.source}; model: {result.status}")
+print(f"mode: {session.mode}; data: {data.source}; model: {status}")
 print(f"canary exposure (bits) by repeats: { {r: round(v, 1) for r, v in exp_by_r.items()} }")
 print(
     f"watermark detection at {lengths[-1]} chars: {detect[-1]}/{n_texts}; "
