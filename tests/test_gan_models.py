@@ -96,3 +96,21 @@ def test_sampling_is_deterministic_and_save_load_round_trip(tmp_path):
     G2 = DCGenerator(DCGANConfig(**meta["config"]))
     G2.load_state_dict(state)
     torch.testing.assert_close(sample_images(G2, 6, labels=labels, seed=3), a)
+
+
+def test_helpers_that_take_a_model_have_no_device_argument():
+    """The device follows the model: no public helper of the GAN chapter takes a device."""
+    import inspect
+
+    from aigc_course.metrics import image
+    from aigc_course.models import gan
+    from aigc_course.training import gan as training_gan
+
+    for module in (gan, image, training_gan):
+        for name, fn in vars(module).items():
+            if (
+                inspect.isfunction(fn)
+                and not name.startswith("_")
+                and fn.__module__ == module.__name__
+            ):
+                assert "device" not in inspect.signature(fn).parameters, f"{module.__name__}.{name}"
