@@ -419,7 +419,9 @@ assert cmeta["metrics"]["fid"] < 40 and cmeta["metrics"]["conditional_accuracy"]
 # learner with a laptop cares about: which gives better digits **in the same time**? Here
 # both run for the same number of seconds of training, now, on this machine and on the
 # same device (the tutorial's `DataLoader` hands out CPU batches that its loop moves to
-# the device, as the tutorial does; both loops use the same clock):
+# the device, as the tutorial does; both loops use the same clock). On a GPU the course
+# loop also gets the precision policy's autocast, while the tutorial's `Sigmoid` +
+# `BCELoss` stays in fp32 as published (`BCELoss` refuses autocast): part of the recipe.
 
 # %%
 from aigc_course.models.gan import TutorialDiscriminator, TutorialGenerator, dcgan_init_
