@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from aigc_course.checkpoint import load_checkpoint, save_checkpoint
+from aigc_course.checkpoint import save_checkpoint
+from aigc_course.loading import load_pretrained
 from aigc_course.models.gan import (
     AffineGenerator,
     DCDiscriminator,
@@ -91,8 +92,26 @@ def test_sampling_is_deterministic_and_save_load_round_trip(tmp_path):
     assert a.shape == (6, 1, 28, 28) and 0 <= a.min() and a.max() <= 1
     torch.testing.assert_close(a, sample_images(G, 6, labels=labels, seed=3))
     assert not torch.allclose(a, sample_images(G, 6, labels=labels, seed=4))
-    save_checkpoint(tmp_path / "g", G.state_dict(), {"config": G.config.to_dict()})
-    state, meta = load_checkpoint(tmp_path / "g")
-    G2 = DCGenerator(DCGANConfig(**meta["config"]))
-    G2.load_state_dict(state)
+    meta = {"family": "dcgan_generator", "config": G.config.to_dict()}
+    save_checkpoint(tmp_path / "g", G.state_dict(), meta)
+    G2, meta2 = load_pretrained(tmp_path / "g", device="cpu")  # built from the sidecar
+    assert isinstance(G2, DCGenerator) and not G2.training and meta2["config"] == meta["config"]
     torch.testing.assert_close(sample_images(G2, 6, labels=labels, seed=3), a)
+
+
+def test_helpers_that_take_a_model_have_no_device_argument():
+    """The device follows the model: no public helper of the GAN chapter takes a device."""
+    import inspect
+
+    from aigc_course.metrics import image
+    from aigc_course.models import gan
+    from aigc_course.training import gan as training_gan
+
+    for module in (gan, image, training_gan):
+        for name, fn in vars(module).items():
+            if (
+                inspect.isfunction(fn)
+                and not name.startswith("_")
+                and fn.__module__ == module.__name__
+            ):
+                assert "device" not in inspect.signature(fn).parameters, f"{module.__name__}.{name}"

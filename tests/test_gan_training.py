@@ -12,10 +12,20 @@ from aigc_course.models.gan import (
     MLPDiscriminator,
     MLPGANConfig,
     MLPGenerator,
+    TutorialDiscriminator,
+    TutorialGenerator,
     build_dcgan,
+    sample_images,
 )
 from aigc_course.theory.gan import gaussian_pdf, optimal_discriminator
 from aigc_course.training import gan as tr
+from aigc_course.training.core import (
+    Checkpoint,
+    LambdaCallback,
+    TrainConfig,
+    load_training_checkpoint,
+)
+from aigc_course.training.gan import GANTrainConfig, fixed_noise
 
 
 def test_losses_equal_bce_with_logits():
@@ -99,8 +109,9 @@ def test_discriminator_approaches_d_star():
     x = torch.randn(8192, 1) + 1.0  # p_data = N(1, 1)
     G.b.data.fill_(0.0)
     G.a.data.fill_(1.0)  # p_g = N(0, 1)
-    losses = tr.train_discriminator(D, G, x, steps=400, batch_size=256, lr=3e-3)
-    assert np.mean(losses[-50:]) < np.mean(losses[:10])
+    hist = tr.train_discriminator(D, G, x, TrainConfig(steps=400, batch_size=256, lr=3e-3))
+    losses = hist["loss_D"]
+    assert len(losses) == 400 and np.mean(losses[-50:]) < np.mean(losses[:10])
     grid = np.linspace(-2.0, 3.0, 101)
     d_star = optimal_discriminator(gaussian_pdf(grid, 1.0, 1.0), gaussian_pdf(grid, 0.0, 1.0))
     with torch.no_grad():
@@ -117,36 +128,69 @@ def test_gradient_penalty_of_linear_critic():
     assert tr.gradient_penalty(critic1, torch.randn(10, 2), torch.randn(10, 2)).item() < 1e-10
 
 
+def _mlp_pair(seed=0):
+    torch.manual_seed(seed)
+    return MLPGenerator(MLPGANConfig.tiny()), MLPDiscriminator(MLPGANConfig.tiny())
+
+
 @pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
 def test_train_gan_is_deterministic(loss):
+    cfg = GANTrainConfig(steps=5, batch_size=32, loss=loss, n_critic=2, seed=3)
+
     def run():
-        torch.manual_seed(0)
-        G, D = MLPGenerator(MLPGANConfig.tiny()), MLPDiscriminator(MLPGANConfig.tiny())
-        h = tr.train_gan(G, D, torch.randn(256, 2), steps=5, batch_size=32, loss=loss,
-                         n_critic=2, seed=3, progress=False)  # fmt: skip
+        G, D = _mlp_pair()
+        h = tr.train_gan(G, D, torch.randn(256, 2), cfg=cfg)
         return h, torch.cat([p.flatten() for p in G.parameters()])
 
     (h1, p1), (h2, p2) = run(), run()
-    assert h1.loss_D == h2.loss_D and h1.loss_G == h2.loss_G and len(h1.loss_D) == 5
+    assert set(h1.metrics) == {"loss_D", "loss_G", "D_real", "D_fake"}
+    assert h1["loss_D"] == h2["loss_D"] and h1["loss_G"] == h2["loss_G"]
+    assert len(h1["loss_D"]) == 5 and h1.steps == 5
     torch.testing.assert_close(p1, p2, rtol=0, atol=0)
 
 
-def test_train_gan_conditional_with_snapshots_and_time_limit():
+def test_train_gan_conditional_with_snapshots():
     cfg = DCGANConfig.tiny(n_classes=10)
     G, D = build_dcgan(cfg, seed=0)
     x, y = torch.rand(64, 1, 28, 28) * 2 - 1, torch.arange(64) % 10
     g0 = G(torch.zeros(2, 8), torch.tensor([0, 1])).detach()
-    fz, fy = torch.randn(3, 8), torch.tensor([0, 1, 2])
-    h = tr.train_gan(G, D, x, y, n_classes=10, steps=4, batch_size=16, progress=False,
-                     fixed_z=fz, fixed_y=fy, snapshot_every=2)  # fmt: skip
+    snaps = fixed_noise(torch.randn(3, 8), torch.tensor([0, 1, 2]), every=2)
+    h = tr.train_gan(G, D, x, y, GANTrainConfig(steps=4, batch_size=16), callbacks=[snaps])
     assert [s for s, _ in h.snapshots] == [0, 2, 4] and h.snapshots[0][1].shape == (3, 1, 28, 28)
     assert not torch.allclose(g0, G.eval()(torch.zeros(2, 8), torch.tensor([0, 1])))
-    assert all(math.isfinite(v) for v in h.loss_D + h.loss_G)
-    h2 = tr.train_gan(*build_dcgan(cfg), x, y, n_classes=10, steps=1000, batch_size=16,
-                      progress=False, max_seconds=0.0)  # fmt: skip
-    assert h2.steps == 1
+    assert all(math.isfinite(v) for v in h["loss_D"] + h["loss_G"])
     with pytest.raises(ValueError, match="labels"):
-        tr.train_gan(G, D, x, steps=1, progress=False, n_classes=10)
+        tr.train_gan(G, D, x, cfg=GANTrainConfig(steps=1))  # conditional G, no labels
+    with pytest.raises(ValueError, match="labels"):
+        tr.train_gan(*_mlp_pair(), torch.randn(8, 2), torch.zeros(8).long(), GANTrainConfig())
+
+
+def test_max_seconds_stops_training():
+    G, D = build_dcgan(DCGANConfig.tiny(), seed=0)
+    x = torch.rand(64, 1, 28, 28) * 2 - 1
+    cfg = GANTrainConfig(steps=100_000, batch_size=16, max_seconds=0.3)
+    h = tr.train_gan(G, D, x, cfg=cfg)
+    assert 1 <= h.steps < 100_000 and 0.3 <= h.seconds < 5.0
+    h1 = tr.train_gan(G, D, x, cfg=GANTrainConfig(steps=1000, batch_size=16, max_seconds=1e-9))
+    assert h1.steps == 1
+
+
+def test_training_continues_a_history():
+    G, D = _mlp_pair()
+    x = torch.randn(128, 2)
+    h = tr.train_gan(G, D, x, cfg=GANTrainConfig(steps=3, batch_size=16))
+    h = tr.train_gan(G, D, x, cfg=GANTrainConfig(steps=2, batch_size=16), history=h)
+    assert h.steps == 5 and len(h["loss_G"]) == 5
+
+
+def test_callbacks_see_each_step_and_the_saturating_loss_is_used():
+    G, D = _mlp_pair()
+    seen = []
+    cb = LambdaCallback(lambda state: seen.append((state.step, state.last["loss_G"])))
+    cfg = GANTrainConfig(steps=3, batch_size=16, saturating=True)
+    h = tr.train_gan(G, D, torch.randn(64, 2), cfg=cfg, callbacks=[cb])
+    assert [s for s, _ in seen] == [1, 2, 3] and [v for _, v in seen] == h["loss_G"]
+    assert all(v < 0 for v in h["loss_G"])  # log(1 - D) < 0: the minimax form
 
 
 def test_discriminator_loss_falls_on_one_batch():
@@ -159,29 +203,117 @@ def test_discriminator_loss_falls_on_one_batch():
     assert last < first / 3
 
 
-@pytest.mark.gpu
-def test_train_gan_on_cuda():
+def test_device_follows_the_models():
+    """The loop computes where the models are and never moves them: its inputs reach D on
+    D's device, and models on the 'meta' device stay there (and fail there, since nothing
+    can be computed on meta) rather than being moved to the CPU."""
     G, D = build_dcgan(DCGANConfig.tiny(), seed=0)
-    h = tr.train_gan(G, D, torch.rand(64, 1, 28, 28) * 2 - 1, steps=3, batch_size=16,
-                     device="cuda", progress=False)  # fmt: skip
-    assert h.steps == 3 and all(math.isfinite(v) for v in h.loss_G)
+    seen = set()
+    D.register_forward_hook(lambda m, inp, out: seen.add((inp[0].device, out.device)))
+    x = torch.rand(32, 1, 28, 28, dtype=torch.float32) * 2 - 1
+    tr.train_gan(G, D, x, cfg=GANTrainConfig(steps=2, batch_size=8))
+    assert seen == {(torch.device("cpu"), torch.device("cpu"))}
+    G.to("meta")
+    D.to("meta")
+    with pytest.raises(RuntimeError):
+        tr.train_gan(G, D, x, cfg=GANTrainConfig(steps=2, batch_size=8))
+    assert all(p.device.type == "meta" for p in [*G.parameters(), *D.parameters()])
+    G2, D2 = build_dcgan(DCGANConfig.tiny(), seed=0)
+    with pytest.raises(ValueError, match="one device"):
+        tr.train_gan(G2, D.to("meta"), x, cfg=GANTrainConfig(steps=1))
 
 
 @pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
 def test_train_ring_gan_records_coverage(loss):
-    out = tr.train_ring_gan(loss, seed=0, steps=4, hidden=8, batch_size=32, eval_every=2,
-                            n_eval=50)  # fmt: skip
+    out = tr.train_ring_gan(loss, seed=0, steps=4, hidden=8, batch_size=32, eval_every=2, n_eval=50)
     assert out["samples"].shape == (50, 2) and [c[0] for c in out["coverage"]] == [2, 4]
     assert all(0 <= c[1] <= 8 and 0.0 <= c[2] <= 1.0 for c in out["coverage"])
+    assert out["history"].steps == 4
 
 
-def test_train_gan_checkpoints_both_players(tmp_path):
+def test_checkpoint_callback_restores_both_players_bit_exactly(tmp_path):
     G, D = build_dcgan(DCGANConfig.tiny(), seed=0)
     x = torch.rand(32, 1, 28, 28) * 2 - 1
-    tr.train_gan(G, D, x, steps=3, batch_size=8, progress=False,
-                 checkpoint_path=tmp_path / "run", checkpoint_every=2)  # fmt: skip
+    saved_at = []
+    ckpt = Checkpoint(tmp_path / "run", every=2)
+    spy = LambdaCallback(lambda state: saved_at.append((tmp_path / "run.json").exists()))
+    tr.train_gan(G, D, x, cfg=GANTrainConfig(steps=3, batch_size=8), callbacks=[ckpt, spy])
+    assert saved_at == [False, True, True]  # every 2 steps, then at the end
     G2, D2 = build_dcgan(DCGANConfig.tiny(), seed=1)
-    assert tr.load_gan_checkpoint(tmp_path / "run", G2, D2) == 3
-    before = [*G.state_dict().values(), *D.state_dict().values()]
-    after = [*G2.state_dict().values(), *D2.state_dict().values()]
-    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert load_training_checkpoint(tmp_path / "run", {"G": G2, "D": D2}) == 3
+    for a, b in ((G, G2), (D, D2)):
+        sa, sb = a.state_dict(), b.state_dict()
+        assert sa.keys() == sb.keys()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)  # buffers (BatchNorm) included
+
+
+def test_reference_loop_runs_on_the_models_device_and_stops():
+    torch.manual_seed(0)
+    G, D = TutorialGenerator(nz=100, ngf=8), TutorialDiscriminator(ndf=8)
+    x = torch.rand(40, 1, 28, 28) * 2 - 1
+    h = tr.train_reference_dcgan(G, D, x, TrainConfig(steps=7, batch_size=16))
+    assert h.steps == 7 and set(h.metrics) == {"loss_D", "loss_G", "D_real", "D_fake"}
+    assert all(0 < v < 1 for v in h["D_real"])  # probabilities: it ends in a Sigmoid
+    h = tr.train_reference_dcgan(G, D, x, TrainConfig(steps=10**6, batch_size=16, max_seconds=0.2))
+    assert h.steps < 10**6
+
+
+# ----------------------------------------------------------------------------- on a GPU
+
+
+def _cuda_pair(n_classes=0):
+    G, D = build_dcgan(DCGANConfig.tiny(n_classes=n_classes), seed=0)
+    return G.to("cuda"), D.to("cuda")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
+def test_train_gan_on_cuda(loss):
+    G, D = _cuda_pair()
+    x = torch.rand(64, 1, 28, 28) * 2 - 1  # on the CPU: the loop moves it to G's device
+    cfg = GANTrainConfig(steps=3, batch_size=16, loss=loss, n_critic=2)
+    h = tr.train_gan(G, D, x, cfg=cfg, callbacks=[fixed_noise(torch.randn(4, 8), every=1)])
+    assert h.steps == 3 and all(math.isfinite(v) for v in h["loss_G"] + h["loss_D"])
+    assert next(G.parameters()).device.type == "cuda"
+    assert G.net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert all(s.device.type == "cpu" for _, s in h.snapshots)
+
+
+@pytest.mark.gpu
+def test_train_conditional_gan_on_cuda():
+    G, D = _cuda_pair(n_classes=10)
+    x, y = torch.rand(64, 1, 28, 28) * 2 - 1, torch.arange(64) % 10
+    h = tr.train_gan(G, D, x, y, GANTrainConfig(steps=3, batch_size=16))
+    assert h.steps == 3 and all(math.isfinite(v) for v in h["loss_G"])
+
+
+@pytest.mark.gpu
+def test_fp16_precision_path_scales_the_gan_losses(monkeypatch):
+    """On a GPU without native bf16 the loop runs fp16 autocast with a gradient scaler;
+    forced here on any GPU."""
+    import aigc_course.device as dev
+
+    monkeypatch.setattr(dev, "bf16_is_native", lambda device: False)
+    made = []
+
+    class Spy(dev.Precision):
+        def __init__(self, device):
+            super().__init__(device)
+            made.append(self)
+
+    monkeypatch.setattr(tr, "Precision", Spy)
+    G, D = _cuda_pair()
+    h = tr.train_gan(G, D, torch.rand(64, 1, 28, 28) * 2 - 1, cfg=GANTrainConfig(steps=4))
+    assert len(made) == 2 and all(p.dtype == torch.float16 and p.scaler for p in made)
+    assert all(p.scaler.get_scale() > 0 for p in made)
+    assert h.steps == 4 and all(math.isfinite(v) for v in h["loss_D"] + h["loss_G"])
+
+
+@pytest.mark.gpu
+def test_sample_images_follows_the_model_to_cuda():
+    G, _ = build_dcgan(DCGANConfig.tiny(n_classes=10), seed=1)
+    labels = torch.arange(6) % 10
+    on_cpu = sample_images(G, 6, labels=labels, seed=3)
+    on_gpu = sample_images(G.to("cuda"), 6, labels=labels, seed=3)
+    assert on_gpu.device.type == "cpu" and next(G.parameters()).device.type == "cuda"
+    torch.testing.assert_close(on_gpu, on_cpu, atol=1e-4, rtol=0)

@@ -81,3 +81,21 @@ def test_ring_scores():
     assert s.modes_covered == 1 and s.counts[2] == 500
     s = mi.ring_scores(torch.zeros(100, 2), centers, 0.05)  # the centre: no mode at all
     assert s.modes_covered == 0 and s.high_quality == 0.0
+
+
+def test_evaluate_generator_protocol_is_reproducible():
+    from aigc_course.models.gan import DCGANConfig, build_dcgan, sample_images
+
+    torch.manual_seed(0)
+    clf = MNISTClassifier(ClassifierConfig.tiny()).eval()
+    G, _ = build_dcgan(DCGANConfig.tiny(n_classes=10), seed=0)
+    x_test = torch.rand(50, 1, 28, 28)
+    out = mi.evaluate_generator(G, clf, x_test, n=40)
+    assert set(out) == {"fid", "confident", "entropy", "n", "conditional_accuracy"}
+    assert out == mi.evaluate_generator(G, clf, x_test, n=40)
+    labels = mi.eval_labels(40)
+    assert labels.tolist() == [i % 10 for i in range(40)]
+    images = sample_images(G, 40, labels=labels, seed=mi.EVAL_SEED)
+    assert out["conditional_accuracy"] == mi.conditional_accuracy(clf, images, labels)
+    G0, _ = build_dcgan(DCGANConfig.tiny(), seed=0)
+    assert "conditional_accuracy" not in mi.evaluate_generator(G0, clf, x_test, n=40)

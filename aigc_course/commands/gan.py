@@ -33,7 +33,8 @@ def _sample(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from ..recipes.gan import CDCGAN, DCGAN, load_generator
+    from ..loading import load_pretrained
+    from ..models.gan import sample_images
 
     if not 1 <= args.n <= 100_000:
         raise CommandError(f"--n must be between 1 and 100000, got {args.n}")
@@ -45,7 +46,7 @@ def _sample(args: argparse.Namespace) -> int:
     if out.suffix not in {".npz", ".png"}:
         raise CommandError(f"--out must end in .npz or .png, got {out.name!r}")
     conditional = args.conditional or args.digit is not None
-    G, _ = load_generator(CDCGAN if conditional else DCGAN)
+    G, _ = load_pretrained("cdcgan_mnist" if conditional else "dcgan_mnist")
     labels = None
     if conditional:
         labels = (
@@ -53,8 +54,6 @@ def _sample(args: argparse.Namespace) -> int:
             if args.digit is not None
             else torch.arange(args.n) % 10
         )
-    from ..models.gan import sample_images
-
     images = sample_images(G, args.n, labels=labels, seed=args.seed)  # (N, 1, 28, 28) in [0, 1]
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
@@ -63,14 +62,9 @@ def _sample(args: argparse.Namespace) -> int:
             arrays["labels"] = labels.numpy().astype(np.int64)
         np.savez(out, **arrays)
     else:
-        import matplotlib
+        from ..plot import save_image_grid
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from ..plot import make_grid
-
-        plt.imsave(out, make_grid(images, nrow=min(16, args.n)), cmap="gray_r", vmin=0, vmax=1)
+        save_image_grid(images, out, nrow=min(16, args.n))
     what = f"digit {args.digit}" if args.digit is not None else ("0..9" if conditional else "")
     print(f"wrote {args.n} samples {what} to {out}".replace("  ", " "))
     return 0
@@ -82,10 +76,11 @@ def _evaluate_args(p: argparse.ArgumentParser) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from ..data import load_mnist
-    from ..recipes.gan import CDCGAN, DCGAN, evaluate_generator, load_classifier, load_generator
+    from ..loading import load_pretrained
+    from ..metrics.image import EVAL_CLASSIFIER, evaluate_generator
 
-    G, meta = load_generator(CDCGAN if args.conditional else DCGAN)
-    classifier, cmeta = load_classifier()
+    G, meta = load_pretrained("cdcgan_mnist" if args.conditional else "dcgan_mnist")
+    classifier, cmeta = load_pretrained(EVAL_CLASSIFIER)
     data = load_mnist()
     metrics = evaluate_generator(G, classifier, data.x_test)
     print(f"classifier test accuracy {cmeta['metrics']['test_accuracy']:.4f} ({data.source})")

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import model_device
+
 IMAGE_SIZE = 28  # MNIST is 28×28; the generator must produce exactly this
 
 
@@ -41,6 +43,13 @@ def to_signed(x: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------- toy GANs
 
 
+@dataclass(frozen=True)
+class AffineConfig:
+    """The affine generator's one size: 1-D noise (the training loops read it here)."""
+
+    latent_dim: int = 1
+
+
 class AffineGenerator(nn.Module):
     """x = a·z + b on z ~ N(0, 1): p_g is N(b, a²), so D* has a closed form.
 
@@ -50,6 +59,7 @@ class AffineGenerator(nn.Module):
 
     def __init__(self, a: float = 1.0, b: float = 0.0) -> None:
         super().__init__()
+        self.config = AffineConfig()
         self.a = nn.Parameter(torch.tensor(float(a)))
         self.b = nn.Parameter(torch.tensor(float(b)))
 
@@ -265,13 +275,13 @@ def sample_images(
     *,
     labels: torch.Tensor | None = None,
     seed: int = 0,
-    device: torch.device | str = "cpu",
     batch_size: int = 500,
 ) -> torch.Tensor:
-    """Draw ``n`` images from ``G`` in eval mode, reproducibly.
+    """Draw ``n`` images from ``G`` in eval mode, reproducibly, on the device G is on.
 
     Args:
-        G: a :class:`DCGenerator`.
+        G: a :class:`DCGenerator`, on any device (the noise is drawn on the CPU and moved
+            there, so a seed gives the same codes on every device).
         labels: (n,) requested digits for a conditional generator.
         seed: the noise comes from a ``torch.Generator`` seeded with this (same seed,
             same images).
@@ -279,6 +289,7 @@ def sample_images(
     Returns:
         (n, 1, 28, 28) float32 in [0, 1], on CPU.
     """
+    device = model_device(G)
     was_training = G.training
     G.eval()
     g = torch.Generator().manual_seed(seed)

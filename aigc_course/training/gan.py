@@ -1,9 +1,22 @@
-"""Training GANs: the two step functions and a plain loop around them.
+"""Training GANs: the two step functions and a loop around them, on the one training
+contract (:mod:`aigc_course.training.core`).
 
 ``update_D`` and ``update_G`` are one optimisation step each (d2l keeps the same split);
-``train_gan`` alternates them over data that stay resident on the device, with bf16
-autocast on CUDA, ``channels_last`` for image models on CUDA, a progress bar, fixed-noise
-snapshots and an optional wall-clock limit (for comparisons at equal time).
+``train_gan`` alternates them in a ``step(i)`` handed to :func:`~.core.run_loop`, on the
+device the generator is on (the device follows the model), with the data resident there,
+the course's precision policy for both optimizers (bf16 autocast where native, fp16 with
+a gradient scaler on older GPUs, fp32 on CPU/MPS), ``channels_last`` for image models on
+CUDA, and callbacks for the progress bar, fixed-noise snapshots (:func:`fixed_noise`) and
+checkpoints of both players (``Checkpoint``; restore with ``load_training_checkpoint``
+and the models ``{"G": G, "D": D}``). ``GANTrainConfig.max_seconds`` is the time budget of
+comparisons at equal time.
+
+Example::
+
+    cfg = GANTrainConfig(steps=400, max_seconds=45)
+    hist = train_gan(G.to(device), D.to(device), x, cfg=cfg,
+                     callbacks=[ProgressBar("GAN"), fixed_noise(z, every=25)])
+    hist["loss_D"], hist.snapshots
 
 Losses (discriminator logits ``a``; σ is the sigmoid; D = σ(a)):
 
@@ -21,17 +34,23 @@ References:
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import autocast
+from ..device import Precision, model_device
+from .core import (
+    Callback,
+    Evaluate,
+    History,
+    ProgressBar,
+    Snapshots,
+    TrainConfig,
+    run_loop,
+)
 
 LOSSES = ("bce", "wgan-gp")
 
@@ -89,19 +108,23 @@ def update_D(
     y_fake: torch.Tensor | None = None,
     loss: str = "bce",
     gp_weight: float = 10.0,
-    device: torch.device | None = None,
+    precision: Precision | None = None,
 ) -> dict[str, float]:
     """One discriminator (critic) step; G is not updated (its output is detached).
+
+    Args:
+        precision: the run's :class:`~aigc_course.device.Precision` (autocast, and the
+            gradient scaler in fp16); default: a fresh one for D's device.
 
     Returns:
         ``loss_D``, ``D_real`` and ``D_fake`` (mean σ(logit) for ``bce``, the mean critic
         value for ``wgan-gp``).
     """
-    device = device or x_real.device
-    with torch.no_grad(), autocast(device):
+    precision = precision or Precision(model_device(D))
+    with torch.no_grad(), precision.autocast():
         fake = G(z, y_fake)
     fake = fake.float()  # detached: no gradient reaches G from the D step
-    with autocast(device):
+    with precision.autocast():
         real_logits = D(x_real, y_real).float()
         fake_logits = D(fake, y_fake).float()
     if loss == "bce":
@@ -113,9 +136,7 @@ def update_D(
         d_real, d_fake = real_logits.mean(), fake_logits.mean()
     else:
         raise ValueError(f"loss={loss!r}; use one of {LOSSES}")
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
+    precision.step(loss_D, opt_D)
     return {"loss_D": loss_D.item(), "D_real": d_real.item(), "D_fake": d_fake.item()}
 
 
@@ -128,7 +149,7 @@ def update_G(
     y_fake: torch.Tensor | None = None,
     loss: str = "bce",
     saturating: bool = False,
-    device: torch.device | None = None,
+    precision: Precision | None = None,
 ) -> dict[str, float]:
     """One generator step; D's parameters get gradients but are not stepped (and the
     D optimizer zeroes them before its next step).
@@ -136,8 +157,8 @@ def update_G(
     Returns:
         ``loss_G`` and ``D_G_z`` (mean σ(logit) on the fakes, before this step).
     """
-    device = device or z.device
-    with autocast(device):
+    precision = precision or Precision(model_device(G))
+    with precision.autocast():
         fake_logits = D(G(z, y_fake), y_fake).float()
     if loss == "bce":
         loss_G = generator_loss(fake_logits, saturating=saturating)
@@ -147,30 +168,42 @@ def update_G(
         d_g_z = fake_logits.mean()
     else:
         raise ValueError(f"loss={loss!r}; use one of {LOSSES}")
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    opt_G.step()
+    precision.step(loss_G, opt_G)
     return {"loss_G": loss_G.item(), "D_G_z": d_g_z.item()}
 
 
 # ----------------------------------------------------------------------------- the loop
 
 
-@dataclass
-class GANHistory:
-    """What :func:`train_gan` recorded, one entry per generator step."""
+@dataclass(frozen=True)
+class GANTrainConfig(TrainConfig):
+    """Settings of :func:`train_gan`; the defaults are DCGAN's (Radford et al. 2016).
 
-    loss_D: list[float] = field(default_factory=list)
-    loss_G: list[float] = field(default_factory=list)
-    D_real: list[float] = field(default_factory=list)  # D(x) on real data
-    D_fake: list[float] = field(default_factory=list)  # D(G(z)) in the D step
-    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # (step, G(fixed z))
-    steps: int = 0
-    seconds: float = 0.0
+    ``steps`` counts generator steps, each preceded by ``n_critic`` discriminator steps.
+    The latent size and the number of classes are read from ``G.config``.
+    """
 
-    @property
-    def steps_per_second(self) -> float:
-        return self.steps / self.seconds if self.seconds > 0 else math.nan
+    steps: int = 1000
+    batch_size: int = 64
+    lr: float = 2e-4  # Adam, both players (DCGAN: 1e-3 was too high)
+    lr_D: float | None = None  # the discriminator's own rate (None: lr)
+    betas: tuple[float, float] = (0.5, 0.999)  # DCGAN: β1 = 0.9 oscillated
+    loss: str = "bce"  # or "wgan-gp"
+    saturating: bool = False  # the minimax generator loss (notebook 01's experiment)
+    n_critic: int = 1  # discriminator steps per generator step (WGAN-GP: 5)
+    gp_weight: float = 10.0  # λ of the gradient penalty
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss={self.loss!r}; use one of {LOSSES}")
+        if self.n_critic < 1:
+            raise ValueError(f"n_critic must be >= 1, got {self.n_critic}")
+
+    @classmethod
+    def tiny(cls) -> GANTrainConfig:
+        """Seconds on a CPU: tests and smoke mode."""
+        return cls(steps=5, batch_size=16)
 
 
 def make_optimizers(
@@ -187,193 +220,160 @@ def make_optimizers(
     )
 
 
+def fixed_noise(z: torch.Tensor, y: torch.Tensor | None = None, *, every: int) -> Snapshots:
+    """A :class:`~.core.Snapshots` callback: ``G(z, y)`` (on G's device, G in eval mode,
+    kept on the CPU) before the first step and every ``every`` steps."""
+
+    def draw(models: dict[str, nn.Module]) -> torch.Tensor:
+        G = models["G"]
+        device = model_device(G)
+        return G(z.to(device), None if y is None else y.to(device))
+
+    return Snapshots(draw, every=every)
+
+
+def _latent(G: nn.Module) -> tuple[int, int]:
+    config = getattr(G, "config", None)
+    if config is None or not hasattr(config, "latent_dim"):
+        raise ValueError(f"{type(G).__name__} has no config.latent_dim: the loop reads nz there")
+    return int(config.latent_dim), int(getattr(config, "n_classes", 0))
+
+
 def train_gan(
     G: nn.Module,
     D: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor | None = None,
+    cfg: GANTrainConfig | None = None,
     *,
-    steps: int,
-    batch_size: int = 64,
-    latent_dim: int | None = None,
-    loss: str = "bce",
-    saturating: bool = False,
-    n_critic: int = 1,
-    gp_weight: float = 10.0,
-    lr: float = 2e-4,
-    betas: tuple[float, float] = (0.5, 0.999),
+    callbacks: Sequence[Callback] = (),
+    history: History | None = None,
     optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
-    n_classes: int = 0,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    max_seconds: float | None = None,
-    fixed_z: torch.Tensor | None = None,
-    fixed_y: torch.Tensor | None = None,
-    snapshot_every: int = 0,
-    callback: Callable[[int, GANHistory], None] | None = None,
-    progress: bool = True,
-    history: GANHistory | None = None,
-    checkpoint_path: str | Path | None = None,
-    checkpoint_every: int = 0,
-) -> GANHistory:
-    """Train ``G`` and ``D`` in place by alternating :func:`update_D` and :func:`update_G`.
+) -> History:
+    """Train ``G`` and ``D`` in place by alternating :func:`update_D` and :func:`update_G`,
+    on the device G is on (D must be there too).
 
     Args:
-        G, D: the players (moved to ``device`` here; image models get ``channels_last``
-            on CUDA).
-        x: (N, ...) training data (images in [-1, 1] for the DCGAN); moved to ``device``
+        G, D: the players, already on their device (image models get ``channels_last``
+            memory on CUDA). ``G.config`` gives ``latent_dim`` and ``n_classes``.
+        x: (N, ...) training data (images in [-1, 1] for the DCGAN); moved to G's device
             once and sampled there, a fresh permutation each epoch.
-        y: (N,) labels, for a conditional pair (then ``n_classes`` must be set; fakes get
-            uniformly drawn labels).
-        steps: generator steps; each is preceded by ``n_critic`` discriminator steps.
-        latent_dim: nz (default: ``G.config.latent_dim``).
-        loss: ``"bce"`` or ``"wgan-gp"``.
-        saturating: use the minimax generator loss (for the experiment in notebook 01).
-        optimizers: ``(opt_G, opt_D)``; default Adam(lr, betas) for both.
-        seed: seeds the noise and the batch order (a ``torch.Generator`` on the device).
-        max_seconds: stop after this much wall-clock time (equal-time comparisons).
-        fixed_z, fixed_y: noise (and labels) for snapshots every ``snapshot_every`` steps
-            (G in eval mode, output on CPU).
-        callback: called as ``callback(step, history)`` after every generator step.
-        history: continue recording into this history (for training in several calls).
-        checkpoint_path, checkpoint_every: save both players (``G.*`` and ``D.*`` tensors,
-            safetensors + JSON with the step) every ``checkpoint_every`` steps and at the
-            end; restore with :func:`load_gan_checkpoint`.
+        y: (N,) labels, for a conditional pair (``G.config.n_classes > 0``); fakes get
+            uniformly drawn labels.
+        cfg: steps, batch size, loss, optimiser settings, the seed (noise and batch order
+            come from a ``torch.Generator`` on the device) and the budget ``max_seconds``.
+        callbacks: ``ProgressBar``, :func:`fixed_noise` snapshots, ``Checkpoint`` (saves
+            ``{"G": G, "D": D}``), ``Evaluate``, ``LambdaCallback``; off the clock.
+        history: continue this history (training in several calls).
+        optimizers: ``(opt_G, opt_D)``; default Adam(cfg.lr / cfg.lr_D, cfg.betas).
 
     Returns:
-        The :class:`GANHistory`.
+        The :class:`~.core.History`: ``loss_D``, ``loss_G``, ``D_real`` (D's mean output on
+        real data) and ``D_fake`` (on fakes, in the D step), one value per generator step.
     """
-    from tqdm.auto import tqdm
-
-    device = torch.device(device)
-    if loss not in LOSSES:
-        raise ValueError(f"loss={loss!r}; use one of {LOSSES}")
+    cfg = cfg or GANTrainConfig()
+    device = model_device(G)
+    if model_device(D) != device:
+        raise ValueError(f"G is on {device} but D on {model_device(D)}: put both on one device")
+    nz, n_classes = _latent(G)
     if (y is None) != (n_classes == 0):
-        raise ValueError("pass labels y together with n_classes > 0 (conditional) or neither")
-    nz = latent_dim if latent_dim is not None else G.config.latent_dim
+        raise ValueError(
+            f"G.config.n_classes is {n_classes}: pass labels y for a conditional pair "
+            "(n_classes > 0) and none for an unconditional one"
+        )
     is_image = x.ndim == 4
     fmt = torch.channels_last if (is_image and device.type == "cuda") else torch.preserve_format
-    G.to(device, memory_format=fmt)
-    D.to(device, memory_format=fmt)
+    if fmt is torch.channels_last:
+        G.to(memory_format=fmt)
+        D.to(memory_format=fmt)
     x = x.to(device, memory_format=fmt) if is_image else x.to(device)
     y = None if y is None else y.to(device)
-    opt_G, opt_D = optimizers or make_optimizers(G, D, lr=lr, betas=betas)
-    gen = torch.Generator(device=device).manual_seed(seed)
-    hist = history if history is not None else GANHistory()
-    n = x.shape[0]
+    opt_G, opt_D = optimizers or make_optimizers(G, D, cfg.lr, cfg.betas, cfg.lr_D)
+    prec_G, prec_D = Precision(device), Precision(device)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    n, b = x.shape[0], cfg.batch_size
     order, pos = torch.randperm(n, generator=gen, device=device), 0
 
     def batch() -> tuple[torch.Tensor, torch.Tensor | None]:
         nonlocal order, pos
-        if pos + batch_size > n:
+        if pos + b > n:
             order, pos = torch.randperm(n, generator=gen, device=device), 0
-        idx = order[pos : pos + batch_size]
-        pos += batch_size
+        idx = order[pos : pos + b]
+        pos += b
         return x[idx], (None if y is None else y[idx])
 
     def noise() -> tuple[torch.Tensor, torch.Tensor | None]:
-        z = torch.randn(batch_size, nz, generator=gen, device=device)
+        z = torch.randn(b, nz, generator=gen, device=device)
         yf = None
         if n_classes:
-            yf = torch.randint(0, n_classes, (batch_size,), generator=gen, device=device)
+            yf = torch.randint(0, n_classes, (b,), generator=gen, device=device)
         return z, yf
 
-    def snapshot(step: int) -> None:
-        was = G.training
-        G.eval()
-        with torch.no_grad():
-            zz = fixed_z.to(device)
-            yy = None if fixed_y is None else fixed_y.to(device)
-            hist.snapshots.append((step, G(zz, yy).float().cpu()))
-        G.train(was)
-
-    G.train()
-    D.train()
-    start = time.perf_counter()
-    first = hist.steps
-    if fixed_z is not None and snapshot_every and first == 0:
-        snapshot(0)
-    bar = tqdm(range(first, first + steps), disable=not progress, desc="GAN", leave=False)
-    for step in bar:
-        for _ in range(n_critic):
+    def step(i: int) -> dict[str, float]:
+        for _ in range(cfg.n_critic):
             xb, yb = batch()
             z, yf = noise()
-            d = update_D(G, D, opt_D, xb, z, y_real=yb, y_fake=yf, loss=loss,
-                         gp_weight=gp_weight, device=device)  # fmt: skip
+            d = update_D(
+                G,
+                D,
+                opt_D,
+                xb,
+                z,
+                y_real=yb,
+                y_fake=yf,
+                loss=cfg.loss,
+                gp_weight=cfg.gp_weight,
+                precision=prec_D,
+            )
         z, yf = noise()
-        g = update_G(G, D, opt_G, z, y_fake=yf, loss=loss, saturating=saturating, device=device)
-        hist.loss_D.append(d["loss_D"])
-        hist.loss_G.append(g["loss_G"])
-        hist.D_real.append(d["D_real"])
-        hist.D_fake.append(d["D_fake"])
-        hist.steps = step + 1
-        if fixed_z is not None and snapshot_every and hist.steps % snapshot_every == 0:
-            snapshot(hist.steps)
-        if callback is not None:
-            callback(hist.steps, hist)
-        if progress and hist.steps % 20 == 0:
-            bar.set_postfix(loss_D=f"{d['loss_D']:.3f}", loss_G=f"{g['loss_G']:.3f}")
-        if checkpoint_path is not None and checkpoint_every and hist.steps % checkpoint_every == 0:
-            save_gan_checkpoint(checkpoint_path, G, D, hist.steps)
-        if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-            break
-    bar.close()
-    hist.seconds += time.perf_counter() - start
-    if checkpoint_path is not None:
-        save_gan_checkpoint(checkpoint_path, G, D, hist.steps)
-    return hist
+        g = update_G(
+            G, D, opt_G, z, y_fake=yf, loss=cfg.loss, saturating=cfg.saturating, precision=prec_G
+        )
+        return {
+            "loss_D": d["loss_D"],
+            "loss_G": g["loss_G"],
+            "D_real": d["D_real"],
+            "D_fake": d["D_fake"],
+        }
 
-
-def save_gan_checkpoint(path: str | Path, G: nn.Module, D: nn.Module, step: int) -> Path:
-    """Save both players in one checkpoint (tensors prefixed ``G.`` and ``D.``)."""
-    from ..checkpoint import save_checkpoint
-
-    state = {f"G.{k}": v for k, v in G.state_dict().items()}
-    state.update({f"D.{k}": v for k, v in D.state_dict().items()})
-    config = getattr(G, "config", None)
-    meta = {"step": step, "config": config.to_dict() if hasattr(config, "to_dict") else None}
-    return save_checkpoint(path, state, meta)
-
-
-def load_gan_checkpoint(path: str | Path, G: nn.Module, D: nn.Module) -> int:
-    """Load a :func:`save_gan_checkpoint` file into ``G`` and ``D``; returns its step."""
-    from ..checkpoint import load_checkpoint
-
-    state, meta = load_checkpoint(path)
-    G.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith("G.")})
-    D.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith("D.")})
-    return int(meta["step"])
+    return run_loop(step, cfg, models={"G": G, "D": D}, callbacks=callbacks, history=history)
 
 
 def train_discriminator(
     D: nn.Module,
     G: nn.Module,
     x: torch.Tensor,
+    cfg: TrainConfig,
     *,
-    steps: int,
-    batch_size: int = 256,
-    latent_dim: int = 1,
-    lr: float = 1e-3,
-    seed: int = 0,
-) -> list[float]:
-    """Train D alone against a frozen G (the inner maximisation of the game).
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Train D alone (Adam(cfg.lr)) against a frozen G: the inner maximisation of the game,
+    on D's device.
 
-    Used to check that D approaches D* = p_data / (p_data + p_g). Returns the losses.
+    Used to check that D approaches D* = p_data / (p_data + p_g). Returns the history
+    (``hist["loss_D"]``).
     """
-    opt = torch.optim.Adam(D.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
-        idx = torch.randint(0, x.shape[0], (batch_size,), generator=gen)
-        z = torch.randn(batch_size, latent_dim, generator=gen)
-        with torch.no_grad():
+    device = model_device(D)
+    nz, _ = _latent(G)
+    precision = Precision(device)
+    opt = torch.optim.Adam(D.parameters(), lr=cfg.lr)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    x = x.to(device)
+    b = cfg.batch_size
+
+    def step(i: int) -> dict[str, float]:
+        idx = torch.randint(0, x.shape[0], (b,), generator=gen, device=device)
+        z = torch.randn(b, nz, generator=gen, device=device)
+        with torch.no_grad(), precision.autocast():
             fake = G(z)
-        loss = discriminator_loss(D(x[idx]), D(fake))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
+        with precision.autocast():
+            loss = discriminator_loss(D(x[idx]).float(), D(fake).float())
+        precision.step(loss, opt)
+        return {"loss_D": loss.item()}
+
+    hist = run_loop(step, cfg, models={"D": D}, callbacks=callbacks)
+    D.eval()
+    return hist
 
 
 # ----------------------------------------------------------------------------- reference
@@ -383,79 +383,80 @@ def train_reference_dcgan(
     G: nn.Module,
     D: nn.Module,
     x: torch.Tensor,
+    cfg: TrainConfig,
     *,
-    max_seconds: float,
-    max_steps: int | None = None,
-    batch_size: int = 128,
-    latent_dim: int = 100,
-    lr: float = 2e-4,
     beta1: float = 0.5,
-    seed: int = 0,
     num_workers: int = 0,
-) -> GANHistory:
-    """The PyTorch DCGAN tutorial's training loop, for comparison at equal wall-clock.
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """The PyTorch DCGAN tutorial's training step, for comparisons at equal time, on the
+    device G is on (so both sides of a comparison run on the same device).
 
-    Follows the tutorial: a standard ``DataLoader`` (shuffled, batch 128), ``nn.BCELoss``
-    on a discriminator that ends in ``Sigmoid``, real and fake batches backpropagated
-    separately, Adam(2e-4, β=(0.5, 0.999)), non-saturating generator loss with real
-    labels. Stops at ``max_seconds`` (or ``max_steps``). CPU only.
+    Follows the tutorial: a standard ``DataLoader`` over CPU tensors (shuffled, batch
+    ``cfg.batch_size``; the tutorial's 128), each batch moved to the device as it comes,
+    ``nn.BCELoss`` on a discriminator that ends in ``Sigmoid``, real and fake batches
+    back-propagated separately, Adam(cfg.lr, β=(beta1, 0.999)), the non-saturating
+    generator loss with real labels, fp32 throughout (``BCELoss`` refuses autocast). Stops
+    at ``cfg.steps`` or ``cfg.max_seconds``; the clock is the one of every course loop.
+
+    Returns:
+        The history with ``loss_D``, ``loss_G``, ``D_real``, ``D_fake``.
 
     References: Inkawhich, "DCGAN Tutorial", pytorch.org/tutorials (beginner/dcgan_faces).
     """
     from torch.utils.data import DataLoader, TensorDataset
 
-    torch.manual_seed(seed)
+    device = model_device(G)
+    torch.manual_seed(cfg.seed)
     loader = DataLoader(
-        TensorDataset(x), batch_size=batch_size, shuffle=True, num_workers=num_workers
+        TensorDataset(x.cpu()), batch_size=cfg.batch_size, shuffle=True, num_workers=num_workers
     )
     criterion = nn.BCELoss()
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=(beta1, 0.999))
-    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=(beta1, 0.999))
-    hist = GANHistory()
-    start = time.perf_counter()
-    done = False
-    while not done:
-        for (real,) in loader:
-            b = real.shape[0]
-            D.zero_grad()
-            out = D(real).view(-1)
-            err_real = criterion(out, torch.full((b,), 1.0))
-            err_real.backward()
-            d_x = out.mean().item()
-            noise = torch.randn(b, latent_dim, 1, 1)
-            fake = G(noise)
-            out = D(fake.detach()).view(-1)
-            err_fake = criterion(out, torch.full((b,), 0.0))
-            err_fake.backward()
-            d_g_z1 = out.mean().item()
-            opt_D.step()
-            G.zero_grad()
-            out = D(fake).view(-1)
-            err_G = criterion(out, torch.full((b,), 1.0))
-            err_G.backward()
-            opt_G.step()
-            hist.loss_D.append((err_real + err_fake).item())
-            hist.loss_G.append(err_G.item())
-            hist.D_real.append(d_x)
-            hist.D_fake.append(d_g_z1)
-            hist.steps += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= max_seconds or (max_steps is not None and hist.steps >= max_steps):
-                done = True
-                break
-    hist.seconds = time.perf_counter() - start
-    return hist
+    opt_D = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(beta1, 0.999))
+    opt_G = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(beta1, 0.999))
+    batches = _endless(loader)
+
+    def step(i: int) -> dict[str, float]:
+        real = next(batches)[0].to(device)
+        b = real.shape[0]
+        D.zero_grad()
+        out = D(real).view(-1)
+        err_real = criterion(out, torch.full((b,), 1.0, device=device))
+        err_real.backward()
+        d_x = out.mean().item()
+        fake = G(torch.randn(b, G.nz, 1, 1, device=device))
+        out = D(fake.detach()).view(-1)
+        err_fake = criterion(out, torch.full((b,), 0.0, device=device))
+        err_fake.backward()
+        d_g_z1 = out.mean().item()
+        opt_D.step()
+        G.zero_grad()
+        out = D(fake).view(-1)
+        err_G = criterion(out, torch.full((b,), 1.0, device=device))
+        err_G.backward()
+        opt_G.step()
+        loss_D = (err_real + err_fake).item()
+        return {"loss_D": loss_D, "loss_G": err_G.item(), "D_real": d_x, "D_fake": d_g_z1}
+
+    return run_loop(step, cfg, models={"G": G, "D": D}, callbacks=callbacks)
+
+
+def _endless(loader) -> Iterator:
+    while True:
+        yield from loader
 
 
 # ----------------------------------------------------------------------------- 2-D ring
 
 
-RING_SETTINGS = {
-    # Adam(1e-3, (0.5, 0.999)) for the vanilla (non-saturating BCE) GAN; WGAN-GP with
-    # Gulrajani et al.'s n_critic = 5, λ = 10 and β = (0.5, 0.9)
-    "bce": {"lr": 1e-3, "betas": (0.5, 0.999), "n_critic": 1},
-    "wgan-gp": {"lr": 5e-4, "betas": (0.5, 0.9), "n_critic": 5},
-}
+def ring_config(loss: str, steps: int, seed: int = 0, batch_size: int = 256) -> GANTrainConfig:
+    """The ring experiment's settings: Adam(1e-3, (0.5, 0.999)) for the vanilla
+    (non-saturating BCE) GAN; WGAN-GP with Gulrajani et al.'s n_critic = 5, λ = 10 and
+    β = (0.5, 0.9), at lr 5e-4."""
+    common = {"steps": steps, "batch_size": batch_size, "seed": seed, "loss": loss}
+    if loss == "bce":
+        return GANTrainConfig(lr=1e-3, betas=(0.5, 0.999), **common)
+    return GANTrainConfig(lr=5e-4, betas=(0.5, 0.9), n_critic=5, gp_weight=10.0, **common)
 
 
 def train_ring_gan(
@@ -470,7 +471,8 @@ def train_ring_gan(
     n_eval: int = 2000,
     progress: bool = False,
 ) -> dict:
-    """Train an MLP GAN on the 8-Gaussian ring and track mode coverage during training.
+    """Train an MLP GAN (on the CPU) on the 8-Gaussian ring and track mode coverage
+    during training (an ``Evaluate`` callback on fixed noise, off the clock).
 
     Returns:
         ``G``, ``history``, ``coverage`` (list of (step, modes covered, high-quality share))
@@ -480,24 +482,23 @@ def train_ring_gan(
     from ..models.gan import MLPDiscriminator, MLPGANConfig, MLPGenerator
 
     torch.manual_seed(seed)
-    cfg = MLPGANConfig(data_dim=2, latent_dim=2, hidden=hidden, n_layers=3)
-    G, D = MLPGenerator(cfg), MLPDiscriminator(cfg)
-    s = RING_SETTINGS[loss]
+    config = MLPGANConfig(data_dim=2, latent_dim=2, hidden=hidden, n_layers=3)
+    G, D = MLPGenerator(config), MLPDiscriminator(config)
     x = sample_ring(20_000, sigma=sigma, seed=seed)
     z_eval = torch.randn(n_eval, 2, generator=torch.Generator().manual_seed(10_000 + seed))
-    centers, coverage = ring_centers(), []
+    centers = ring_centers()
 
-    def track(step: int, hist: GANHistory) -> None:
-        if step % eval_every == 0:
-            with torch.no_grad():
-                r = ring_scores(G(z_eval), centers, sigma)
-            coverage.append((step, r.modes_covered, r.high_quality))
+    def coverage(models: dict[str, nn.Module]) -> dict[str, float]:
+        r = ring_scores(models["G"](z_eval), centers, sigma)
+        return {"modes_covered": r.modes_covered, "high_quality": r.high_quality}
 
-    hist = train_gan(
-        G, D, x, steps=steps, batch_size=batch_size, loss=loss, n_critic=s["n_critic"],
-        optimizers=make_optimizers(G, D, lr=s["lr"], betas=s["betas"]), seed=seed,
-        callback=track, progress=progress,
-    )  # fmt: skip
+    callbacks: list[Callback] = [Evaluate(coverage, every=eval_every, at_end=False)]
+    if progress:
+        callbacks.append(ProgressBar(f"ring {loss} seed {seed}"))
+    cfg = ring_config(loss, steps, seed=seed, batch_size=batch_size)
+    hist = train_gan(G, D, x, cfg=cfg, callbacks=callbacks)
+    G.eval()
     with torch.no_grad():
         samples = G(z_eval)
-    return {"G": G, "history": hist, "coverage": coverage, "samples": samples}
+    cov = [(int(e["step"]), int(e["modes_covered"]), e["high_quality"]) for e in hist.evals]
+    return {"G": G, "history": hist, "coverage": cov, "samples": samples}

@@ -162,8 +162,8 @@ grads = th.generator_loss_gradients(d)
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(d, np.abs(grads["saturating_logit"]), label="saturating: |∂/∂a log(1 − D)| = D")
 ax.plot(d, np.abs(grads["non_saturating_logit"]), label="non-saturating: |∂/∂a −log D| = 1 − D")
-ax.set(xscale="log", yscale="log", xlabel="D(G(z))  (discriminator winning ←)",
-       ylabel="gradient magnitude w.r.t. the logit")  # fmt: skip
+ax.set(xscale="log", yscale="log", xlabel="D(G(z))  (discriminator winning ←)")
+ax.set_ylabel("gradient magnitude w.r.t. the logit")
 ax.legend(frameon=False)
 ax.grid(alpha=0.3)
 plt.show()
@@ -176,22 +176,27 @@ plt.show()
 # gradient). Same seeds, same everything, only the generator loss differs.
 
 # %%
+from dataclasses import replace
+
 from aigc_course.models.gan import AffineGenerator, MLPDiscriminator, MLPGANConfig
-from aigc_course.training.gan import train_discriminator, train_gan
+from aigc_course.training.core import TrainConfig
+from aigc_course.training.gan import GANTrainConfig, train_discriminator, train_gan
 
 seeds = range(by_mode(smoke=2, workshop=4, full=6))
 steps = by_mode(smoke=60, workshop=150, full=300)
 toy_cfg = MLPGANConfig(data_dim=1, latent_dim=1, hidden=32, n_layers=2)
+d_cfg = TrainConfig(steps=steps, batch_size=256, lr=2e-3)  # D alone, against a frozen G
+gan_cfg = GANTrainConfig(steps=steps, batch_size=256)  # optimizers passed in below
 
 
 def bad_start_run(saturating: bool, seed: int) -> AffineGenerator:
     seed_everything(seed)
     x_data = 2.0 + 0.5 * torch.randn(4096, 1)
     G, D = AffineGenerator(a=1.0, b=-3.0), MLPDiscriminator(toy_cfg)
-    train_discriminator(D, G, x_data, steps=steps, lr=2e-3, seed=seed)  # D wins first
+    train_discriminator(D, G, x_data, replace(d_cfg, seed=seed))  # D wins first
     opts = (torch.optim.SGD(G.parameters(), lr=0.02), torch.optim.Adam(D.parameters(), lr=2e-3))
-    train_gan(G, D, x_data, steps=steps, batch_size=256, latent_dim=1, saturating=saturating,
-              optimizers=opts, seed=seed, progress=False)  # fmt: skip
+    cfg = replace(gan_cfg, saturating=saturating, seed=seed)
+    train_gan(G, D, x_data, cfg=cfg, optimizers=opts)
     return G
 
 
@@ -230,8 +235,8 @@ MU, SD = 1.5, 0.6
 x_data = MU + SD * torch.randn(8192, 1)
 G = AffineGenerator(a=1.0, b=0.0)
 D = MLPDiscriminator(MLPGANConfig(data_dim=1, latent_dim=1, hidden=64, n_layers=2))
-d_losses = train_discriminator(D, G, x_data, steps=by_mode(smoke=300, workshop=800, full=1500),
-                               lr=3e-3)  # fmt: skip
+d_steps = by_mode(smoke=300, workshop=800, full=1500)
+d_hist = train_discriminator(D, G, x_data, TrainConfig(steps=d_steps, batch_size=256, lr=3e-3))
 xs = np.linspace(-2.5, 4.0, 400)
 with torch.no_grad():
     d_learned = torch.sigmoid(D(torch.tensor(xs, dtype=torch.float32)[:, None])).numpy()
@@ -266,15 +271,19 @@ plt.show()
 # quadrature after every step.
 
 # %%
+from aigc_course.training.core import LambdaCallback
+
 seed_everything(1)
 G = AffineGenerator(a=1.0, b=-2.0)
 D = MLPDiscriminator(MLPGANConfig(data_dim=1, latent_dim=1, hidden=64, n_layers=2))
 jsd_curve = [th.jsd_gaussians(MU, SD, G.mean, G.std, n=20_001)]
-record = lambda step, hist: jsd_curve.append(th.jsd_gaussians(MU, SD, G.mean, G.std, n=20_001))
-opts = (torch.optim.Adam(G.parameters(), lr=0.05, betas=(0.5, 0.999)),
-        torch.optim.Adam(D.parameters(), lr=5e-3, betas=(0.5, 0.999)))  # fmt: skip
-hist = train_gan(G, D, x_data, steps=by_mode(smoke=150, workshop=400, full=1000),
-                 batch_size=256, latent_dim=1, optimizers=opts, callback=record, progress=False)  # fmt: skip
+record = LambdaCallback(
+    lambda state: jsd_curve.append(th.jsd_gaussians(MU, SD, G.mean, G.std, n=20_001))
+)
+opt_G = torch.optim.Adam(G.parameters(), lr=0.05, betas=(0.5, 0.999))
+opt_D = torch.optim.Adam(D.parameters(), lr=5e-3, betas=(0.5, 0.999))
+cfg = replace(gan_cfg, steps=by_mode(smoke=150, workshop=400, full=1000), seed=0)
+hist = train_gan(G, D, x_data, cfg=cfg, optimizers=(opt_G, opt_D), callbacks=[record])
 print(f"p_g went from N(-2.00, 1.00²) to N({G.mean:.2f}, {G.std:.2f}²); data N({MU}, {SD}²)")
 print(f"JSD: {jsd_curve[0]:.3f} → {jsd_curve[-1]:.4f}  (log 2 = {math.log(2):.3f})")
 assert jsd_curve[-1] < jsd_curve[0] / 20
@@ -288,8 +297,8 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 axes[0].plot(jsd_curve)
 axes[0].set(yscale="log", xlabel="generator step", ylabel="JSD(p_data, p_g)  [nats]")
 axes[0].grid(alpha=0.3)
-axes[1].plot(hist.D_real, label="D(x), real")
-axes[1].plot(hist.D_fake, label="D(G(z)), fake")
+axes[1].plot(hist["D_real"], label="D(x), real")
+axes[1].plot(hist["D_fake"], label="D(G(z)), fake")
 axes[1].axhline(0.5, color="k", ls=":", lw=1)
 axes[1].set(xlabel="generator step", ylabel="mean discriminator output")
 axes[1].legend(frameon=False)
@@ -354,27 +363,30 @@ from aigc_course.training.gan import train_ring_gan
 
 ring = sample_ring(2000, sigma=0.05, seed=0)
 print("real samples:", ring_scores(ring, ring_centers(), 0.05))
-live = train_ring_gan("bce", seed=0, steps=by_mode(smoke=40, workshop=600, full=1500),
-                      eval_every=by_mode(smoke=20, workshop=100, full=250))  # fmt: skip
+ring_steps = by_mode(smoke=40, workshop=600, full=1500)
+ring_every = by_mode(smoke=20, workshop=100, full=250)
+live = train_ring_gan("bce", seed=0, steps=ring_steps, eval_every=ring_every)
 live_scores = ring_scores(live["samples"], ring_centers(), 0.05)
 print("vanilla GAN, trained now:", live_scores)
 assert 0 <= live_scores.modes_covered <= 8
 
 # %% [markdown]
 # That was one short run. The committed results below come from
-# `python -m aigc_course.recipes gan_ring_8gaussians` (full mode: 3,000 generator steps,
+# `aigc-course recipes gan_ring_8gaussians` (full mode: 3,000 generator steps,
 # 3 seeds): the vanilla GAN (non-saturating loss, Adam(1e-3, β=(0.5, 0.999))) against
 # WGAN-GP (Gulrajani et al. 2017: a critic without sigmoid, a gradient penalty λ = 10,
 # 5 critic steps per generator step, Adam(5e-4, β=(0.5, 0.9))).
 
 # %%
-from aigc_course.checkpoint import load_checkpoint, pretrained_path
+from aigc_course.loading import load_pretrained
 
-ring_tensors, ring_meta = load_checkpoint(pretrained_path("gan_ring_8gaussians"))
+# a record of tensors; kept on the CPU, where matplotlib reads them
+ring_tensors, ring_meta = load_pretrained("gan_ring_8gaussians", device="cpu")
 print(f"recorded in {ring_meta['mode']} mode, data: {ring_meta['data_source']}")
 for key, r in ring_meta["metrics"].items():
-    print(f"{key:16s} modes covered {r['modes_covered']}/8   high-quality share "
-          f"{r['high_quality']:.3f}   ({r['steps']} steps, {r['seconds']:.0f} s)")  # fmt: skip
+    covered = f"modes covered {r['modes_covered']}/8"
+    share = f"high-quality share {r['high_quality']:.3f}"
+    print(f"{key:16s} {covered}   {share}   ({r['steps']} steps, {r['seconds']:.0f} s)")
 
 # %% [markdown]
 # The final samples of every run (blue) over the data (grey); the titles repeat the two

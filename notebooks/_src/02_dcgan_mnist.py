@@ -53,8 +53,8 @@ for layer in G.net:
     if isinstance(layer, torch.nn.ConvTranspose2d | torch.nn.Tanh):
         print(f"G {type(layer).__name__:16s} → {tuple(h.shape)}")
 print(f"D(x) → {tuple(D(h).shape)} logits")
-print(f"parameters: G {sum(p.numel() for p in G.parameters()):,}, "
-      f"D {sum(p.numel() for p in D.parameters()):,}")  # fmt: skip
+n_G, n_D = (sum(p.numel() for p in m.parameters()) for m in (G, D))
+print(f"parameters: G {n_G:,}, D {n_D:,}")
 
 # %% [markdown]
 # **Initialisation.** Radford et al. initialise every weight from $\mathcal N(0, 0.02^2)$
@@ -115,10 +115,13 @@ print(f"loss_D by hand {loss_D.item():.5f} = update_D {out['loss_D']:.5f}")
 # %% [markdown]
 # The generator step then recomputes $D(G(z))$ **with** gradients through G and minimises
 # the non-saturating loss $-\log D(G(z))$ (notebook 01, §2): `update_G`. The full loop,
-# `train_gan`, alternates the two and adds what makes it fast: the dataset lives on the
-# device and batches are indexed there (no `DataLoader` workers copying small tensors),
-# bf16 autocast on CUDA through `aigc_course.device.autocast`, `channels_last` memory for
-# the convolutions on CUDA, a progress bar, and snapshots of a fixed noise batch.
+# `train_gan`, alternates the two on the device the models are on and adds what makes it
+# fast: the dataset lives on that device and batches are indexed there (no `DataLoader`
+# workers copying small tensors), the course's precision policy (`aigc_course.device.Precision`:
+# bf16 autocast where the GPU has it natively, fp16 with a gradient scaler on older GPUs,
+# fp32 on a CPU) and `channels_last` memory for the convolutions on CUDA. Its settings
+# are one frozen `GANTrainConfig`; progress bar, snapshots of a fixed noise batch and
+# checkpoints are callbacks.
 #
 # > **Common mistakes** (each appears in published tutorials and articles):
 # > 1. *Swapped log terms or a sign error* in the objective, or the D loss written as
@@ -159,27 +162,42 @@ assert cos < 0.99
 # ## 3 · Training
 #
 # A short real run (smoke mode: a few steps; workshop: about 45 s; full mode: the whole
-# recipe), checkpointed so an interrupted run can resume. The fixed noise batch is drawn once, so the strip of snapshots shows the
-# *same* 8 codes turning into digits.
+# recipe), checkpointed into the run folder (`run_dir`, git-ignored) so an interrupted run
+# can resume. The fixed noise batch is drawn once, so the strip of snapshots shows the
+# *same* 8 codes turning into digits. The time budget counts training only: snapshots and
+# checkpoints run off the clock.
 
 # %%
-import tempfile
-from pathlib import Path
+from dataclasses import replace
 
-from aigc_course.training.gan import load_gan_checkpoint, train_gan
+from aigc_course.config import run_dir
+from aigc_course.training.core import Checkpoint, ProgressBar, load_training_checkpoint
+from aigc_course.training.gan import GANTrainConfig, fixed_noise, train_gan
 
 train_x = to_signed(data.x_train)  # on the device already
-budget = by_mode(smoke=None, workshop=45.0, full=1500.0)  # seconds (smoke: all 16 steps)
+live_cfg = GANTrainConfig(
+    steps=by_mode(smoke=16, workshop=400, full=2500),  # batch 64, Adam(2e-4, (0.5, 0.999))
+    max_seconds=by_mode(smoke=None, workshop=45.0, full=1500.0),  # smoke: all 16 steps
+)
 fixed_z = torch.randn(8, config.latent_dim, generator=torch.Generator().manual_seed(1234))
-run = Path(tempfile.mkdtemp()) / "dcgan_live"  # both players, every 100 steps and at the end
+run = run_dir("02_dcgan_mnist") / "dcgan_live"  # both players, every 100 steps and at the end
+callbacks = [
+    ProgressBar("GAN"),
+    fixed_noise(fixed_z, every=by_mode(smoke=4, workshop=25, full=250)),
+    Checkpoint(run, every=100),
+]
+
+# %% [markdown]
+# The players go to the device first; the loop trains them where they are.
+
+# %%
 G, D = build_dcgan(config, seed=0)
-hist = train_gan(G, D, train_x, steps=by_mode(smoke=16, workshop=400, full=2500), batch_size=64,
-                 device=device, fixed_z=fixed_z, snapshot_every=by_mode(smoke=4, workshop=25, full=250),
-                 max_seconds=budget, seed=0, checkpoint_path=run, checkpoint_every=100)  # fmt: skip
+hist = train_gan(G.to(device), D.to(device), train_x, cfg=live_cfg, callbacks=callbacks)
 print(
     f"{hist.steps} steps in {hist.seconds:.0f} s ({hist.steps_per_second:.1f} steps/s on {device})"
 )
-step = load_gan_checkpoint(run, *build_dcgan(config))  # what a resumed run would start from
+G_resume, D_resume = build_dcgan(config)  # what a resumed run would start from
+step = load_training_checkpoint(run, {"G": G_resume, "D": D_resume})
 assert step == hist.steps
 
 # %% [markdown]
@@ -188,10 +206,10 @@ assert step == hist.steps
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-plot_curves({"loss_D": hist.loss_D, "loss_G": hist.loss_G}, ax=axes[0], smooth=5,
-            title="losses (this run)")  # fmt: skip
-plot_curves({"D(x)": hist.D_real, "D(G(z))": hist.D_fake}, ax=axes[1], smooth=5,
-            title="discriminator outputs (this run)")  # fmt: skip
+losses = {"loss_D": hist["loss_D"], "loss_G": hist["loss_G"]}
+outputs = {"D(x)": hist["D_real"], "D(G(z))": hist["D_fake"]}
+plot_curves(losses, ax=axes[0], smooth=5, title="losses (this run)")
+plot_curves(outputs, ax=axes[1], smooth=5, title="discriminator outputs (this run)")
 plt.show()
 
 # %% [markdown]
@@ -203,10 +221,11 @@ plt.show()
 # %%
 first, last = hist.snapshots[0][1], hist.snapshots[-1][1]
 change = (last - first).abs().mean().item()
+loss_D = hist["loss_D"]
 print(
-    f"loss_D {hist.loss_D[0]:.3f} → {hist.loss_D[-1]:.3f}; mean |Δ pixel| of fixed-noise samples {change:.3f}"
+    f"loss_D {loss_D[0]:.3f} → {loss_D[-1]:.3f}; mean |Δ pixel| of fixed-noise samples {change:.3f}"
 )
-assert max(hist.loss_D) - min(hist.loss_D) > 0.05 and change > 0.03
+assert max(loss_D) - min(loss_D) > 0.05 and change > 0.03
 
 # %% [markdown]
 # The fixed noise batch over the last snapshots of this run (one row per snapshot):
@@ -220,24 +239,24 @@ plt.show()
 # ## 4 · The committed generator
 #
 # Forty-five seconds are not enough for good digits. The committed checkpoint was made by
-# `python -m aigc_course.recipes dcgan_mnist` (full mode, 9,000 steps of batch 64 on one
+# `aigc-course recipes dcgan_mnist` (full mode, 9,000 steps of batch 64 on one
 # CPU thread of a 2-core machine, about 8 minutes); its sidecar records the data source,
 # the seed and the training time. It was trained on the 4,000 training digits of
 # the offline subset: most samples are clearly digits, some are not. Its history
 # was saved too:
 
 # %%
-from aigc_course.checkpoint import load_checkpoint, pretrained_path
-from aigc_course.recipes.gan import load_classifier, load_generator
+from aigc_course.loading import load_pretrained
 
-G_pre, meta = load_generator("dcgan_mnist", device=device)
-curves, _ = load_checkpoint(pretrained_path("dcgan_mnist_history"))
-print(f"{meta['recipe']}: {meta['mode']} mode, data {meta['data_source']}, seed {meta['seed']}, "
-      f"{meta['metrics']['steps']} steps in {meta['metrics']['train_seconds']:.0f} s")  # fmt: skip
+G_pre, meta = load_pretrained("dcgan_mnist", device)  # a DCGenerator, in eval mode
+curves, _ = load_pretrained("dcgan_mnist_history", device="cpu")  # a record of tensors
+m = meta["metrics"]
+print(f"{meta['recipe']}: {meta['mode']} mode, data {meta['data_source']}, seed {meta['seed']}")
+print(f"{m['steps']} steps in {m['train_seconds']:.0f} s")
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
 plot_curves({k: curves[k] for k in ("loss_D", "loss_G")}, ax=axes[0], smooth=50, title="losses")
-plot_curves({"D(x)": curves["D_real"], "D(G(z))": curves["D_fake"]}, ax=axes[1], smooth=50,
-            title="discriminator outputs")  # fmt: skip
+outputs = {"D(x)": curves["D_real"], "D(G(z))": curves["D_fake"]}
+plot_curves(outputs, ax=axes[1], smooth=50, title="discriminator outputs")
 plt.show()
 
 # %% [markdown]
@@ -248,8 +267,8 @@ plt.show()
 
 # %%
 snaps = curves["snapshots"].float()[:, :8]  # (S, 8, 1, 28, 28), S snapshots
-show_images(to_unit(snaps.flatten(0, 1)), nrow=8,
-            title=f"rows: steps {curves['snapshot_steps'].tolist()}")  # fmt: skip
+rows_title = f"rows: steps {curves['snapshot_steps'].tolist()}"
+show_images(to_unit(snaps.flatten(0, 1)), nrow=8, title=rows_title)
 plt.show()
 
 # %% [markdown]
@@ -278,9 +297,9 @@ plt.show()
 # generator that ignores the label is then caught, because a "7" labelled "3" is fake.
 
 # %%
-G_cond, cmeta = load_generator("cdcgan_mnist", device=device)
+G_cond, cmeta = load_pretrained("cdcgan_mnist", device)
 digits = torch.arange(10).repeat_interleave(8)  # 8 of each requested digit
-images = sample_images(G_cond, 80, labels=digits, seed=0, device=device)
+images = sample_images(G_cond, 80, labels=digits, seed=0)  # drawn where G_cond is
 show_images(images, nrow=8, title="rows: requested digit 0 … 9")
 plt.show()
 
@@ -292,7 +311,7 @@ plt.show()
 # $\lVert\mu_r - \mu_g\rVert^2 + \operatorname{tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$.
 # The usual network is Inception-v3, trained on ImageNet photos, which says little about
 # digits and is a 100 MB download. Our instrument is a small MNIST classifier
-# (`python -m aigc_course.recipes mnist_classifier`); its 128 penultimate features give a
+# (`aigc-course recipes mnist_classifier`); its 128 penultimate features give a
 # **classifier FID**. Two more numbers: the **confident share** (top class probability
 # ≥ 0.9) and the **class entropy** of the predicted-class histogram (log₂10 ≈ 3.32 bits when
 # all digits appear equally; lower under mode collapse). These numbers are comparable only
@@ -307,7 +326,7 @@ from aigc_course.metrics.image import (
     score_images,
 )
 
-classifier, clf_meta = load_classifier(device)
+classifier, clf_meta = load_pretrained("mnist_classifier", device)
 acc = accuracy(classifier, data.x_test, data.y_test)
 print(f"classifier test accuracy {acc:.4f} on {len(data.x_test)} held-out images ({data.source})")
 assert abs(acc - clf_meta["metrics"]["test_accuracy"]) < 1e-3
@@ -350,11 +369,9 @@ rows = {
     "real test (reference)": data.x_test,
     "blurred train (σ=1.5 px)": blur(real_train, 1.5),
     "uniform noise": torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)),
-    "GAN trained above": sample_images(G, n_live, seed=0, device=device),
-    "committed DCGAN": sample_images(G_pre, 1000, seed=0, device=device),
-    "committed conditional": sample_images(
-        G_cond, 1000, labels=torch.arange(1000) % 10, seed=0, device=device
-    ),
+    "GAN trained above": sample_images(G, n_live, seed=0),
+    "committed DCGAN": sample_images(G_pre, 1000, seed=0),
+    "committed conditional": sample_images(G_cond, 1000, labels=torch.arange(1000) % 10),
 }
 scores = {name: score_images(classifier, imgs, ref_stats) for name, imgs in rows.items()}
 for name, s in scores.items():
@@ -400,19 +417,26 @@ assert cmeta["metrics"]["fid"] < 40 and cmeta["metrics"]["conditional_accuracy"]
 # 28×28 (one layer fewer) and change nothing else. Our recipe differs in network width
 # (nz 64, 32 features), batch 64, logits, and data indexed on the device. The question a
 # learner with a laptop cares about: which gives better digits **in the same time**? Here
-# both run for the same number of seconds, now, on this machine:
+# both run for the same number of seconds of training, now, on this machine and on the
+# same device (the tutorial's `DataLoader` hands out CPU batches that its loop moves to
+# the device, as the tutorial does; both loops use the same clock). On a GPU the course
+# loop also gets the precision policy's autocast, while the tutorial's `Sigmoid` +
+# `BCELoss` stays in fp32 as published (`BCELoss` refuses autocast): part of the recipe.
 
 # %%
 from aigc_course.models.gan import TutorialDiscriminator, TutorialGenerator, dcgan_init_
+from aigc_course.training.core import TrainConfig
 from aigc_course.training.gan import train_reference_dcgan
 
 seconds = by_mode(smoke=2.0, workshop=40.0, full=120.0)
 G_ref, D_ref = TutorialGenerator(), TutorialDiscriminator()
 G_ref.apply(dcgan_init_), D_ref.apply(dcgan_init_)
-h_ref = train_reference_dcgan(G_ref, D_ref, to_signed(data.x_train).cpu(), max_seconds=seconds)
+ref_cfg = TrainConfig(steps=10_000, batch_size=128, lr=2e-4, max_seconds=seconds)
+h_ref = train_reference_dcgan(G_ref.to(device), D_ref.to(device), train_x, ref_cfg)
 G_us, D_us = build_dcgan(config, seed=0)
-h_us = train_gan(G_us, D_us, train_x, steps=10_000, batch_size=64, device=device,
-                 max_seconds=seconds, progress=False)  # fmt: skip
+us_cfg = replace(live_cfg, steps=10_000, max_seconds=seconds)
+h_us = train_gan(G_us.to(device), D_us.to(device), train_x, cfg=us_cfg)
+print(f"both recipes trained on {device} for {seconds:.0f} s each")
 
 # %% [markdown]
 # Both generators are scored like everything above (1,000 samples; 200 in smoke mode).
@@ -420,27 +444,29 @@ h_us = train_gan(G_us, D_us, train_x, steps=10_000, batch_size=64, device=device
 # %%
 with torch.no_grad():
     z100 = torch.randn(n_live, 100, generator=torch.Generator().manual_seed(0))
-    ref_imgs = to_unit(G_ref.eval()(z100))
-live = {"tutorial recipe": (h_ref, score_images(classifier, ref_imgs, ref_stats)),
-        "course recipe": (h_us, score_images(classifier, sample_images(G_us, n_live, device=device), ref_stats))}  # fmt: skip
+    ref_imgs = to_unit(G_ref.eval()(z100.to(device))).cpu()
+live = {
+    "tutorial recipe": (h_ref, score_images(classifier, ref_imgs, ref_stats)),
+    "course recipe": (h_us, score_images(classifier, sample_images(G_us, n_live), ref_stats)),
+}
 for name, (h, s) in live.items():
-    print(
-        f"{name:16s} {h.steps:5d} steps in {h.seconds:5.1f} s   FID {s.fid:7.1f}   confident {s.confident:.3f}"
-    )
+    timing = f"{h.steps:5d} steps in {h.seconds:5.1f} s"
+    print(f"{name:16s} {timing}   FID {s.fid:7.1f}   confident {s.confident:.3f}")
 
 # %% [markdown]
 # Short runs say little about the end result, so the committed measurement runs both
-# recipes for about 8 minutes (`python -m aigc_course.recipes dcgan_reference_mnist`: the
+# recipes for about 8 minutes (`aigc-course recipes dcgan_reference_mnist`: the
 # tutorial recipe for a fixed 500 s; the course recipe's 9,000 steps took about as long;
 # the two ran side by side on the same 2-core machine, one thread each, same data, same
 # scoring protocol). The assertion allows the tutorial recipe at most 10 % less time.
 
 # %%
-ref_samples, ref_meta = load_checkpoint(pretrained_path("dcgan_reference_mnist"))
+ref_samples, ref_meta = load_pretrained("dcgan_reference_mnist", device="cpu")
 for name, m in (("tutorial recipe", ref_meta), ("course recipe", meta)):
     r = m["metrics"]
-    print(f"{name:16s} {r['steps']:5d} steps in {r['train_seconds']:5.0f} s   FID {r['fid']:7.1f}   "
-          f"confident {r['confident']:.3f}   entropy {r['entropy']:.2f}")  # fmt: skip
+    timing = f"{r['steps']:5d} steps in {r['train_seconds']:5.0f} s"
+    quality = f"FID {r['fid']:7.1f}   confident {r['confident']:.3f}   entropy {r['entropy']:.2f}"
+    print(f"{name:16s} {timing}   {quality}")
 assert ref_meta["metrics"]["train_seconds"] >= 0.9 * meta["metrics"]["train_seconds"]
 assert meta["metrics"]["fid"] < ref_meta["metrics"]["fid"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 5))

@@ -75,12 +75,14 @@ print(f"budgets {budgets} labels/class, seeds {seeds}, {steps} steps, data {data
 
 # %%
 from aigc_course.business.labelling import balanced_labels
+from aigc_course.loading import load_pretrained
 from aigc_course.models.gan import sample_images
-from aigc_course.recipes.gan import load_generator
 
-G, g_meta = load_generator("cdcgan_mnist", device="cpu")
+G, g_meta = load_pretrained("cdcgan_mnist", session.device)
 y_synth = balanced_labels(synthetic_per_class)
-x_gan = sample_images(G, len(y_synth), labels=y_synth, seed=1)
+x_gan = sample_images(
+    G, len(y_synth), labels=y_synth, seed=1
+)  # drawn on G's device, kept on the CPU
 print(
     f"cDCGAN: trained in {g_meta['mode']} mode on {g_meta['data_source']}; "
     f"{len(x_gan)} samples, {tuple(x_gan.shape[1:])}"
@@ -119,9 +121,8 @@ def mixture_samples(x_few, y_few, per_class, seed):
 # %%
 from aigc_course.business.labelling import few_labels, fit_classifier, test_accuracy
 from aigc_course.metrics.image import conditional_accuracy, reference_stats, score_images
-from aigc_course.recipes.gan import load_classifier
 
-judge, judge_meta = load_classifier()
+judge, judge_meta = load_pretrained("mnist_classifier", session.device)
 ref = reference_stats(judge, data.x_test)
 x_few, y_few = few_labels(data.x_train, data.y_train, max(budgets), seed=0)
 x_mix = mixture_samples(x_few, y_few, synthetic_per_class, seed=0)
