@@ -244,14 +244,17 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
     return math.ceil(n / batch_size)
 
 
-def epoch_means(values: Sequence[float], steps_per_epoch: int) -> list[float]:
-    """Per-step values (``hist["loss"]``) averaged over each pass over the data."""
-    return [
-        sum(chunk) / len(chunk)
-        for chunk in (
-            values[i : i + steps_per_epoch] for i in range(0, len(values), steps_per_epoch)
-        )
-    ]
+def epoch_means(values: Sequence[float], n: int, batch_size: int) -> list[float]:
+    """Per-step values (``hist["loss"]``) averaged over the images of each pass over
+    ``n`` images (the last, smaller batch of a pass weighs what its images weigh)."""
+    per_epoch = steps_per_epoch(n, batch_size)
+    sizes = [batch_size] * (per_epoch - 1) + [n - batch_size * (per_epoch - 1)]
+    means = []
+    for start in range(0, len(values), per_epoch):
+        chunk = values[start : start + per_epoch]
+        weights = sizes[: len(chunk)]
+        means.append(sum(v * w for v, w in zip(chunk, weights, strict=True)) / sum(weights))
+    return means
 
 
 def val_elbo(x_val: torch.Tensor, every: int, name: str = "val_elbo") -> Evaluate:
