@@ -77,3 +77,29 @@ def test_bad_inputs():
 
 def test_units():
     assert nats_to_bits_per_pixel(784 * math.log(2)) == pytest.approx(1.0)
+
+
+def test_committed_mixture_loads_by_name_and_matches_its_record():
+    from aigc_course.checkpoint import checkpoint_exists, pretrained_path
+    from aigc_course.data.mnist import binarise, load_mnist
+    from aigc_course.loading import load_pretrained
+
+    if not checkpoint_exists(pretrained_path("bernoulli_mixture_mnist")):
+        pytest.skip("bernoulli_mixture_mnist is not committed")
+    model, meta = load_pretrained("bernoulli_mixture_mnist", "cpu")
+    assert isinstance(model, BernoulliMixture) and meta["family"] == "bernoulli_mixture"
+    data = load_mnist(verbose=False)
+    if data.source != meta["data_source"]:
+        pytest.skip(f"recorded on {meta['data_source']}, the data here are {data.source}")
+    nll = -model.log_prob(binarise(data.x_test)).mean().item()
+    assert abs(nll - meta["metrics"]["test_nll_nats"]) < 0.5
+
+
+@pytest.mark.gpu
+def test_em_follows_the_data_to_cuda():
+    x = torch.bernoulli(torch.full((60, 784), 0.3), generator=torch.Generator().manual_seed(0))
+    x = x.cuda()
+    model, history = fit_mixture(x, MixtureConfig.tiny(), 3, torch.Generator().manual_seed(0))
+    assert model.theta.device.type == "cuda" and model.log_prob(x).device.type == "cuda"
+    indep = fit_independent(x)
+    assert indep.log_prob(x).device.type == "cuda"

@@ -162,3 +162,11 @@ def test_corrupt_cached_corpus_is_named(cache_dir):
     path.write_text("First Citizen:\n")  # far too short: a partial copy
     with pytest.raises(DataError, match=r"tinyshakespeare\.txt is corrupt or partial"):
         load_corpus("tinyshakespeare")
+
+
+def test_binarise_is_a_fixed_threshold_on_flat_images():
+    x = torch.tensor([0.0, 0.5, 0.51, 1.0]).repeat(196).view(1, 1, 28, 28)
+    flat = mn.binarise(x)
+    assert flat.shape == (1, 784) and flat.dtype == torch.float32
+    assert flat[0, :4].tolist() == [0.0, 0.0, 1.0, 1.0]  # "on" strictly above one half
+    assert mn.BINARISE_AT == 0.5

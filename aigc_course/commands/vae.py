@@ -57,28 +57,17 @@ def _sample(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from ..device import get_device
-    from ..recipes.vae import load_pretrained
+    from ..device import get_device, model_device
+    from ..loading import load_pretrained
+    from ..plot import save_image_grid
 
-    device = get_device(args.device)
-    model, meta = load_pretrained(args.model, device)
-    g = torch.Generator(device=device).manual_seed(args.seed)
+    model, meta = load_pretrained(args.model, get_device(args.device))
+    g = torch.Generator(device=model_device(model)).manual_seed(args.seed)
     images = model.sample(args.n, g).cpu()  # (N, 1, 28, 28) decoder means in [0, 1]
     if out.suffix.lower() == ".npz":
         np.savez_compressed(out, images=images.numpy().astype(np.float32))
     else:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from ..plot import show_images
-
-        nrow = min(args.n, 16)
-        fig, ax = plt.subplots(figsize=(nrow * 0.5, max(1, -(-args.n // nrow)) * 0.5))
-        show_images(images, nrow=nrow, ax=ax)
-        fig.savefig(out, dpi=100, bbox_inches="tight")
-        plt.close(fig)
+        save_image_grid(images, out, nrow=min(args.n, 16))
     print(
         f"wrote {args.n} samples of {args.model} (seed {args.seed}, trained on "
         f"{meta.get('data_source', '?')}) to {out}"
@@ -109,12 +98,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from ..data import load_mnist
     from ..device import get_device
-    from ..recipes.vae import load_pretrained
+    from ..loading import load_pretrained
     from ..training.vae import PROTOCOL, evaluate, fixed_binarization
 
-    device = get_device(args.device)
-    model, meta = load_pretrained(args.model, device)
-    data = load_mnist(device=device, verbose=False)
+    model, meta = load_pretrained(args.model, get_device(args.device))
+    data = load_mnist(verbose=False)  # evaluate() moves the images to the model's device
     x = data.x_test if args.n_test is None else data.x_test[: args.n_test]
     metrics = evaluate(model, fixed_binarization(x), k, seed=args.seed)
     record = {

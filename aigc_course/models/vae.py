@@ -201,16 +201,14 @@ class VAE(nn.Module):
         return VAEOutput(self.decode(z), mu, logvar)
 
     @torch.no_grad()
-    def sample(
-        self, n: int, generator: torch.Generator | None = None, device: torch.device | None = None
-    ) -> torch.Tensor:
-        """Decoder means sigmoid(logits) of n prior draws z ~ N(0, I).
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decoder means sigmoid(logits) of n prior draws z ~ N(0, I), on the model's
+        device (a ``generator`` must live there too).
 
         Returns:
             (n, 1, 28, 28) float32 in [0, 1].
         """
-        if device is None:
-            device = next(self.parameters()).device
+        device = next(self.parameters()).device
         z = torch.randn(n, self.latent_dim, generator=generator, device=device)
         return torch.sigmoid(self.decode(z)).float()
 

@@ -86,7 +86,7 @@ REGISTRY: tuple[Recipe, ...] = (
         "vae_mnist",
         f"{_R}.vae:make_vae_mnist",
         ("vae_mnist",),
-        "the MLP VAE on MNIST with its IWAE-5000 figures (notebook 03)",
+        "the MLP VAE on MNIST with its IWAE (k = 1000) figures (notebook 03)",
     ),
     Recipe(
         "vae_mnist_2d",

@@ -23,18 +23,18 @@ References:
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..device import autocast
+from ..device import Precision, model_device
 from ..models.vae import VAE
 from ..theory.elbo import diag_gaussian_log_prob, gaussian_kl_standard
+from .core import Callback, Evaluate, History, LoopState, TrainConfig, resident, run_loop
 
 TEST_BINARIZATION_SEED = 1234
 PROTOCOL = (
@@ -115,16 +115,19 @@ def evaluate_elbo(
     """Test ELBO in nats per image (one reparameterised sample per image, KL exact).
 
     Args:
-        model: the VAE (put in eval mode for the call).
-        x: (N, 1, 28, 28) *binary* images (use :func:`fixed_binarization` for a test set).
+        model: the VAE (put in eval mode for the call); it computes on its own device.
+        x: (N, 1, 28, 28) *binary* images (use :func:`fixed_binarization` for a test set),
+            moved to the model's device.
 
     Returns:
         ``{"elbo", "recon", "kl"}``: mean ELBO (negative: higher is better), mean
         reconstruction NLL and mean KL, all nats per image.
     """
+    device = model_device(model)
+    x = x.to(device)
     was_training = model.training
     model.eval()
-    g = torch.Generator(device=x.device).manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed)
     recon_sum = kl_sum = 0.0
     for i in range(0, len(x), batch_size):
         xb = x[i : i + batch_size]
@@ -156,23 +159,26 @@ def iwae_log_likelihood(
     ``max_rows`` decoder rows are in memory at once (about 60 MB of logits at 20,000).
 
     Args:
-        model: the VAE.
-        x: (N, 1, 28, 28) binary images.
+        model: the VAE; it computes on its own device.
+        x: (N, 1, 28, 28) binary images, moved to the model's device.
         k: number of importance samples (>= 1).
         batch_size: images per batch.
         max_rows: images × samples decoded at once.
-        seed: seeds the samples (on ``x``'s device).
+        seed: seeds the samples (on the model's device).
 
     Returns:
-        (N,) float64 log-likelihood estimates; ``-mean`` is the IWAE NLL in nats.
+        (N,) float64 log-likelihood estimates on the model's device; ``-mean`` is the
+        IWAE NLL in nats.
 
     References: Burda, Grosse & Salakhutdinov 2015, Eq. (8); Rezende et al. 2014, Sec. 4.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    device = model_device(model)
+    x = x.to(device)
     was_training = model.training
     model.eval()
-    g = torch.Generator(device=x.device).manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed)
     chunk = max(1, min(k, max_rows // batch_size))
     out = []
     batches = range(0, len(x), batch_size)
@@ -182,7 +188,7 @@ def iwae_log_likelihood(
         log_w = []
         for s in range(0, k, chunk):
             c = min(chunk, k - s)
-            eps = torch.randn((c, *mu.shape), generator=g, device=x.device, dtype=mu.dtype)
+            eps = torch.randn((c, *mu.shape), generator=g, device=device, dtype=mu.dtype)
             z = mu + (0.5 * logvar).exp() * eps  # (c, B, d)
             logits = model.decode(z).float()  # (c, B, 1, 28, 28)
             log_px_z = (
@@ -200,158 +206,141 @@ def iwae_log_likelihood(
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """How a VAE is trained.
+class VAETrainConfig(TrainConfig):
+    """How a VAE is trained (``steps``, ``batch_size``, ``lr``, ``seed`` and the time
+    budget ``max_seconds`` come from :class:`~aigc_course.training.core.TrainConfig`).
 
     Attributes:
-        epochs: passes over the training set (an upper bound when ``time_budget_s`` is set).
-        batch_size: images per step.
-        lr: Adam learning rate.
         beta: KL weight (1 = the ELBO; beta != 1 is the beta-VAE objective).
-        kl_warmup_epochs: the KL weight rises linearly from 0 to beta over these epochs
+        kl_warmup_steps: the KL weight rises linearly from 0 to beta over these steps
             (Bowman et al. 2016; Sønderby et al. 2016). 0 = no warm-up.
-        cosine: decay the learning rate to ``lr * min_lr_ratio`` on a cosine over the run.
+        cosine: decay the learning rate to ``lr * min_lr_ratio`` on a cosine over the run
+            (over ``max_seconds`` of training time too, whichever comes first).
         min_lr_ratio: final learning-rate factor of the cosine schedule.
         weight_decay: AdamW decoupled weight decay (0 = plain Adam).
-        time_budget_s: stop after this many seconds of training (equal-time
-            comparisons); the cosine schedule then follows elapsed time.
-        clock: what ``time_budget_s`` counts: ``"wall"`` seconds, or ``"cpu"`` seconds
-            of this process (fair on a shared, busy machine: other users' load does not
-            eat the budget).
-        seed: seeds initialisation-independent randomness (batches, binarisation, eps).
+
+    ``seed`` seeds the batch order, the binarisation and the noise eps (not the
+    initialisation: seed the model's construction). Use :func:`steps_per_epoch` to
+    count steps in passes over the data.
     """
 
-    epochs: int = 10
+    steps: int = 1000
     batch_size: int = 128
     lr: float = 1e-3
     beta: float = 1.0
-    kl_warmup_epochs: int = 0
+    kl_warmup_steps: int = 0
     cosine: bool = False
     min_lr_ratio: float = 0.05
     weight_decay: float = 0.0
-    time_budget_s: float | None = None
-    clock: str = "wall"
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.clock not in ("wall", "cpu"):
-            raise ValueError(f"clock={self.clock!r}; use 'wall' or 'cpu'")
 
     @classmethod
-    def tiny(cls) -> TrainConfig:
+    def tiny(cls) -> VAETrainConfig:
         """A few steps: tests and smoke mode."""
-        return cls(epochs=2, batch_size=32)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        return cls(steps=4, batch_size=32)
 
 
-@dataclass
-class TrainResult:
-    """What :func:`fit` did: per-epoch history (nats per image), epochs, steps, and the
-    training time in wall-clock seconds and in CPU seconds of this process."""
-
-    history: dict[str, list[float]] = field(default_factory=dict)
-    epochs: int = 0
-    steps: int = 0
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Steps in one pass over ``n`` images (the last batch may be smaller)."""
+    return math.ceil(n / batch_size)
 
 
-def fit(
+def epoch_means(values: Sequence[float], n: int, batch_size: int) -> list[float]:
+    """Per-step values (``hist["loss"]``) averaged over the images of each pass over
+    ``n`` images (the last, smaller batch of a pass weighs what its images weigh)."""
+    per_epoch = steps_per_epoch(n, batch_size)
+    sizes = [batch_size] * (per_epoch - 1) + [n - batch_size * (per_epoch - 1)]
+    means = []
+    for start in range(0, len(values), per_epoch):
+        chunk = values[start : start + per_epoch]
+        weights = sizes[: len(chunk)]
+        means.append(sum(v * w for v, w in zip(chunk, weights, strict=True)) / sum(weights))
+    return means
+
+
+def val_elbo(x_val: torch.Tensor, every: int, name: str = "val_elbo") -> Evaluate:
+    """An :class:`~aigc_course.training.core.Evaluate` callback: the test ELBO of
+    *binary* images ``x_val`` (nats per image) every ``every`` steps and at the end, off
+    the clock (``hist.eval_curve("val_elbo")``)."""
+    return Evaluate(lambda models: {name: evaluate_elbo(models["model"], x_val)["elbo"]}, every)
+
+
+class _TrainingTime(Callback):
+    """Keeps the loop's training seconds where the step can read them (the cosine
+    schedule follows the time budget)."""
+
+    seconds = 0.0
+
+    def on_step(self, state: LoopState) -> None:
+        self.seconds = state.clock.seconds
+
+
+def fit_vae(
     model: VAE,
-    x_train: torch.Tensor,
-    config: TrainConfig,
-    device: torch.device | str = "cpu",
+    x: torch.Tensor,
+    cfg: VAETrainConfig,
     *,
-    x_val: torch.Tensor | None = None,
-    callback: Callable[[int, dict[str, float]], None] | None = None,
-    progress: bool = False,
-) -> TrainResult:
-    """Train ``model`` in place on (N, 1, 28, 28) intensities in [0, 1].
+    callbacks: Sequence[Callback] = (),
+    history: History | None = None,
+) -> History:
+    """Train ``model`` in place on (N, 1, 28, 28) intensities in [0, 1], on the device it
+    is on.
 
     Each step binarises its batch afresh (dynamic binarisation), draws one
     reparameterised z per image and takes an Adam step on the negative ELBO per image.
-    The data stay resident on ``device``; the forward pass runs under
-    :func:`aigc_course.device.autocast` (bf16 on CUDA, fp32 elsewhere).
+    Batches follow a fresh permutation every pass over the data. The forward pass runs
+    under the course's precision policy (:class:`aigc_course.device.Precision`: bf16
+    autocast on GPUs that have it, fp16 with a gradient scaler on older ones, fp32 on
+    CPU and MPS).
 
     Args:
-        model: the VAE, already on ``device``.
-        x_train: training images (intensities, not binarised).
-        config: the :class:`TrainConfig`.
-        device: where to train.
-        x_val: optional *binary* images scored with :func:`evaluate_elbo` after each epoch
-            (history key ``val_elbo``).
-        callback: called as ``callback(epoch, record)`` after each epoch.
-        progress: show a tqdm bar over epochs.
+        model: the VAE, already on its device (the loop does not move it).
+        x: training images (intensities, not binarised); moved to the model's device once.
+        cfg: the :class:`VAETrainConfig` (``max_seconds`` stops it early).
+        callbacks: progress bar, test ELBO (:func:`val_elbo`), checkpoints; off the clock.
+        history: continue this history.
 
     Returns:
-        A :class:`TrainResult`; history keys ``loss``, ``recon``, ``kl`` (train, per
-        epoch), ``val_elbo`` (if ``x_val``), ``seconds`` and ``cpu_seconds`` (elapsed
-        at epoch end; ``x_val`` scoring is counted in both).
+        The :class:`~aigc_course.training.core.History`: per step ``loss`` (recon + beta·KL
+        with the warm-up weight), ``recon``, ``kl`` (nats per image), ``hist.seconds``.
     """
-    device = torch.device(device)
-    x_train = x_train.to(device)
-    opt_cls = torch.optim.AdamW if config.weight_decay else torch.optim.Adam
-    opt = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    g = torch.Generator(device=device).manual_seed(config.seed)
-    n = len(x_train)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    total_steps = config.epochs * steps_per_epoch
-    result = TrainResult(
-        history={"loss": [], "recon": [], "kl": [], "seconds": [], "cpu_seconds": []}
+    device = model_device(model)
+    precision = Precision(device)
+    (x,) = resident(x, device=device)
+    opt_cls = torch.optim.AdamW if cfg.weight_decay else torch.optim.Adam
+    opt = opt_cls(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    g = torch.Generator(device=device).manual_seed(cfg.seed)
+    n = len(x)
+    clock = _TrainingTime()
+    order, pos = None, n
+
+    def step(i: int) -> dict[str, float]:
+        nonlocal order, pos
+        if pos >= n:  # a new pass over the data
+            order, pos = torch.randperm(n, generator=g, device=device), 0
+        if cfg.cosine:
+            frac = i / max(cfg.steps, 1)
+            if cfg.max_seconds:
+                frac = max(frac, clock.seconds / cfg.max_seconds)
+            factor = cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (
+                1 + math.cos(math.pi * min(frac, 1.0))
+            )
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * factor
+        warm = min(1.0, (i + 1) / cfg.kl_warmup_steps) if cfg.kl_warmup_steps else 1.0
+        xb = binarize(x[order[pos : pos + cfg.batch_size]], g)
+        pos += cfg.batch_size
+        with precision.autocast():
+            out = model(xb, generator=g)
+        terms = negative_elbo(out.recon_logits, xb, out.mu, out.logvar, beta=cfg.beta * warm)
+        precision.step(terms.loss, opt)
+        values = torch.stack([t.detach() for t in terms]).tolist()
+        return dict(zip(("loss", "recon", "kl"), values, strict=True))
+
+    hist = run_loop(
+        step, cfg, models={"model": model}, callbacks=[clock, *callbacks], history=history
     )
-    if x_val is not None:
-        result.history["val_elbo"] = []
-    model.train()
-    start, cpu_start = time.perf_counter(), time.process_time()
-
-    def budget_clock() -> float:
-        if config.clock == "cpu":
-            return time.process_time() - cpu_start
-        return time.perf_counter() - start
-
-    step = 0
-    for epoch in tqdm(range(config.epochs), disable=not progress, desc="VAE", leave=False):
-        perm = torch.randperm(n, generator=g, device=device)
-        sums = torch.zeros(3, device=device)
-        for i in range(0, n, config.batch_size):
-            frac = step / total_steps
-            if config.time_budget_s:
-                frac = max(frac, budget_clock() / config.time_budget_s)
-            if config.cosine:
-                factor = config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (
-                    1 + math.cos(math.pi * min(frac, 1.0))
-                )
-                for group in opt.param_groups:
-                    group["lr"] = config.lr * factor
-            warm = 1.0
-            if config.kl_warmup_epochs:
-                warm = min(1.0, (step + 1) / (config.kl_warmup_epochs * steps_per_epoch))
-            xb = binarize(x_train[perm[i : i + config.batch_size]], g)
-            with autocast(device):
-                out = model(xb, generator=g)
-            terms = negative_elbo(out.recon_logits, xb, out.mu, out.logvar, beta=config.beta * warm)
-            opt.zero_grad(set_to_none=True)
-            terms.loss.backward()
-            opt.step()
-            step += 1
-            sums += torch.stack([t.detach() for t in terms]) * len(xb)
-        record = dict(zip(("loss", "recon", "kl"), (sums / n).tolist(), strict=True))
-        record["seconds"] = time.perf_counter() - start
-        record["cpu_seconds"] = time.process_time() - cpu_start
-        if x_val is not None:
-            record["val_elbo"] = evaluate_elbo(model, x_val)["elbo"]
-        for key, value in record.items():
-            result.history[key].append(value)
-        result.epochs, result.steps = epoch + 1, step
-        if callback is not None:
-            callback(epoch, record)
-        if config.time_budget_s and budget_clock() >= config.time_budget_s:
-            break
-    result.seconds = time.perf_counter() - start
-    result.cpu_seconds = time.process_time() - cpu_start
-    return result
+    model.eval()
+    return hist
 
 
 def evaluate(
