@@ -138,7 +138,7 @@ class KneserNeyLM:
                 break  # an unseen context: keep the lower-order estimate
             d = self.discounts[k]
             c = counts(self.counts[k][h])
-            p = np.maximum(c - d, 0.0) / total + d * self.types[k][h] / total * p
+            p = _positive_part(c - d) / total + d * self.types[k][h] / total * p
         return p
 
     def prob(self, context: str, ch: str) -> float:
@@ -180,6 +180,12 @@ class KneserNeyLM:
             p = self.distribution(out[max(0, len(out) - self.order + 1) :])
             out += self.tokenizer.chars[rng.choice(self.V, p=p)]
         return out
+
+
+def _positive_part(x: Any) -> Any:
+    """max(x, 0) of a number or, elementwise, of an array (a Python float stays one:
+    NumPy scalars would make the one-character path several times slower)."""
+    return np.maximum(x, 0.0) if isinstance(x, np.ndarray) else max(x, 0.0)
 
 
 def _mean_bits(model, text: str) -> float:
