@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 import torch
 
+from .device import model_device
 from .models.transformer_lm import GPT, GPTConfig
 
 EOS = "<|endoftext|>"
@@ -103,7 +104,8 @@ def gpt2_config(config: GPTConfig, eos_token_id: int | None = None, **overrides)
 
 
 def to_gpt2(model: GPT, eos_token_id: int | None = None):
-    """A ``GPT2LMHeadModel`` holding exactly ``model``'s weights (in eval mode).
+    """A ``GPT2LMHeadModel`` holding exactly ``model``'s weights (in eval mode), on
+    ``model``'s device.
 
     Raises:
         RuntimeError: a missing or unexpected key, or a shape mismatch (strict load).
@@ -114,32 +116,34 @@ def to_gpt2(model: GPT, eos_token_id: int | None = None):
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     hf.load_state_dict(state, strict=True)
     hf.tie_weights()
-    return hf.eval()
+    return hf.to(model_device(model)).eval()
 
 
 def from_gpt2(hf) -> GPT:
     """The course's :class:`GPT` with the weights of a ``GPT2LMHeadModel`` whose config
-    matches GPT-2's defaults used here (gelu_new, eps 1e-5, n_inner 4·n_embd)."""
+    matches GPT-2's defaults used here (gelu_new, eps 1e-5, n_inner 4·n_embd), on the
+    ``GPT2LMHeadModel``'s device."""
     c = hf.config
     if c.activation_function != "gelu_new" or (c.n_inner or 4 * c.n_embd) != 4 * c.n_embd:
         raise ValueError("only GPT-2 models with gelu_new and a 4x MLP can be ported")
     model = GPT(GPTConfig(c.vocab_size, c.n_positions, c.n_layer, c.n_head, c.n_embd))
     state = {k: v for k, v in hf.state_dict().items() if k in model.state_dict()}
     model.load_state_dict(state, strict=True)
-    return model.eval()
+    return model.to(model_device(hf)).eval()
 
 
 @torch.no_grad()
 def max_logit_difference(model: GPT, hf, idx: torch.Tensor) -> float:
-    """max |logits_ours - logits_hf| on ``idx`` (B, T): the port's acceptance figure."""
-    ours, _ = model.eval()(idx)
-    theirs = hf.eval()(input_ids=idx).logits
-    return (ours - theirs).abs().max().item()
+    """max |logits_ours - logits_hf| on ``idx`` (B, T): the port's acceptance figure.
+    Each model runs on its own device (``idx`` is moved to each)."""
+    ours, _ = model.eval()(idx.to(model_device(model)))
+    theirs = hf.eval()(input_ids=idx.to(model_device(hf))).logits
+    return (ours.float().cpu() - theirs.float().cpu()).abs().max().item()
 
 
 class HFCausalLM(torch.nn.Module):
     """Give a ``transformers`` causal LM the course's interface, so :func:`aigc_course.
-    training.lm.fit` can train it: ``logits, loss = model(idx, targets)``.
+    training.lm.fit_lm` can train it: ``logits, loss = model(idx, targets)``.
 
     The course passes targets already shifted by one (``targets[t] = idx[t + 1]``);
     ``transformers`` instead takes ``labels = input_ids`` and shifts inside. This adapter

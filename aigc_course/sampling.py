@@ -18,6 +18,7 @@ window each step with ``use_cache=False`` (the reference the cache is tested aga
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -26,6 +27,34 @@ import torch
 #: watermark, a banned-token list or an entropy gate is one small processor handed to the
 #: one :func:`generate`, not a second sampling loop.
 LogitsProcessor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@runtime_checkable
+class CausalLM(Protocol):
+    """The interface of the course's language models (``CharLSTM``, ``GPT``), which
+    :func:`generate`, :func:`~aigc_course.metrics.text.sequence_nll` and
+    :func:`~aigc_course.training.lm.save_lm` rely on.
+
+    Attributes:
+        recurrent: True if the model carries its whole history in a fixed-size state
+            (an LSTM: the prompt is consumed whole, no window limit); False if it reads
+            a window of at most ``block_size`` tokens (a Transformer).
+        family: the checkpoint family its sidecar records (``aigc_course.loading``).
+        block_size: the training context.
+    """
+
+    recurrent: bool
+    family: str
+    block_size: int
+
+    def __call__(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> Any:
+        """``(logits (B, T, V), loss or None)``."""
+
+    def step(self, idx: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        """Consume ``idx`` (B, T) after ``state``: ``(logits (B, T, V), new state)``."""
+
+    def state_length(self, state: Any) -> int:
+        """How many tokens ``state`` holds (0 for a recurrent state: no limit)."""
 
 
 def _check_logits(logits: torch.Tensor) -> None:
@@ -59,6 +88,12 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     A token is kept if the probability mass of the tokens strictly more probable than
     it is below ``p``; the most probable token is always kept. ``p = 1`` keeps all.
 
+    Ties: tokens tied with the least probable kept token are all kept, so the result
+    does not depend on how a sort orders equal values (as :func:`top_k_filter` keeps
+    every tie at the k-th value). Hugging Face's ``TopPLogitsWarper`` keeps only as many
+    of such tied tokens as its ascending sort happens to put inside the nucleus; without
+    ties the two agree (``tests/test_sampling.py`` checks both cases).
+
     References:
         Holtzman et al. 2020, "The Curious Case of Neural Text Degeneration", Eq. 2.
     """
@@ -67,12 +102,12 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
         raise ValueError(f"top_p must be in (0, 1], got {p}")
     if p >= 1.0:
         return logits
-    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    sorted_logits, _ = torch.sort(logits, dim=-1, descending=True)
     probs = sorted_logits.float().softmax(dim=-1)
-    mass_before = probs.cumsum(dim=-1) - probs  # mass of the strictly better tokens
-    drop_sorted = mass_before >= p
-    drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
-    return logits.masked_fill(drop, float("-inf"))
+    mass_before = probs.cumsum(dim=-1) - probs  # mass of the tokens sorted before
+    n_keep = (mass_before < p).sum(dim=-1, keepdim=True)  # ≥ 1: the first has mass 0
+    threshold = sorted_logits.gather(-1, n_keep - 1)  # the least probable kept logit
+    return logits.masked_fill(logits < threshold, float("-inf"))
 
 
 def sample_next(
@@ -128,9 +163,8 @@ def generate(
     """Continue ``idx`` by ``max_new_tokens`` sampled tokens.
 
     Args:
-        model: a course LM: ``model(idx) -> (logits, loss)``, ``model.step(idx, state)
-            -> (logits, state)``, ``model.block_size``.
-        idx: (B, T0) prompt ids, T0 ≥ 1.
+        model: a course LM (:class:`CausalLM`); the tokens are generated on its device.
+        idx: (B, T0) prompt ids, T0 ≥ 1 (moved to the model's device).
         max_new_tokens: how many tokens to add.
         temperature, top_k, top_p, generator: see :func:`sample_next`.
         use_cache: reuse the model's state (KV cache / LSTM state) instead of recomputing
@@ -141,14 +175,20 @@ def generate(
             so far, before temperature and filtering.
 
     Returns:
-        (B, T0 + max_new_tokens): the prompt followed by the new tokens.
+        (B, T0 + max_new_tokens) on the model's device: the prompt followed by the new
+        tokens.
     """
+    from .device import model_device
+
     if idx.ndim != 2 or idx.size(1) < 1:
         raise ValueError(f"idx must be (B, T) with T ≥ 1, got shape {tuple(idx.shape)}")
+    if not isinstance(model, CausalLM):
+        raise TypeError(f"{type(model).__name__} does not follow the CausalLM interface")
+    idx = idx.to(model_device(model))
     was_training = model.training
     model.eval()
     block = model.block_size
-    recurrent = not hasattr(model, "transformer")  # an RNN state has no window limit
+    recurrent = model.recurrent  # an RNN state has no window limit
     state = None
     windowed = False  # set once a Transformer's cache would outgrow block_size
     pending = idx if recurrent else idx[:, -block:]  # what the next call must consume

@@ -7,11 +7,12 @@ import json
 import pytest
 import torch
 
-from aigc_course import checkpoint, cli
+from aigc_course import cli, loading
+from aigc_course.loading import load_pretrained
 from aigc_course.models.rnn_lm import CharLSTM, LSTMConfig
 from aigc_course.models.transformer_lm import GPT, GPTConfig
 from aigc_course.tokenizer import CharTokenizer
-from aigc_course.training.lm import load_lm, save_lm
+from aigc_course.training.lm import save_lm
 
 TEXT = "def f(x):\n    return x + 1\n" * 5
 
@@ -23,7 +24,7 @@ def pretrained(tmp_path, monkeypatch):
     torch.manual_seed(0)
     save_lm(tmp_path / "char_transformer", GPT(GPTConfig.tiny(tok.vocab_size)), tok, {})
     save_lm(tmp_path / "char_lstm", CharLSTM(LSTMConfig.tiny(tok.vocab_size)), tok, {})
-    monkeypatch.setattr(checkpoint, "pretrained_path", lambda name: tmp_path / name)
+    monkeypatch.setattr(loading, "pretrained_path", lambda name: tmp_path / name)
     return tmp_path
 
 
@@ -79,7 +80,8 @@ def test_evaluate_bits_per_char_matches_the_model(pretrained, tmp_path, capsys):
     f.write_text(TEXT[:30], encoding="utf-8")
     assert cli.main(["evaluate", "char-lstm", "--text-file", str(f)]) == 0
     record = json.loads(capsys.readouterr().out)
-    model, tok, _ = load_lm(pretrained / "char_lstm")
+    model, meta = load_pretrained(pretrained / "char_lstm", device="cpu")
+    tok = meta["tokenizer"]
     ids = tok.encode_tensor(TEXT[:30])
     _, loss = model(ids[None, :-1], ids[None, 1:])
     assert record["bits_per_char"] == pytest.approx(loss.item() / 0.693147, abs=1e-3)
@@ -96,16 +98,15 @@ def test_evaluate_bad_files_are_one_line(pretrained, tmp_path, capsys, content):
 
 
 def test_missing_checkpoint_is_one_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(checkpoint, "pretrained_path", lambda name: tmp_path / name)
+    monkeypatch.setattr(loading, "pretrained_path", lambda name: tmp_path / name)
     assert cli.main(["sample", "char-lstm"]) == 2
-    assert "missing" in capsys.readouterr().err
+    assert "no checkpoint named 'char_lstm'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["char_lstm", "char_transformer"])
 def test_committed_checkpoints_load(name):
-    path = checkpoint.pretrained_path(name)
-    if not checkpoint.checkpoint_exists(path):
-        pytest.skip(f"{name} is not committed yet")
-    model, tok, meta = load_lm(path)
+    model, meta = load_pretrained(name, device="cpu")
+    tok = meta["tokenizer"]
     assert meta["data"]["corpus"] == "pydoc" and tok.vocab_size == model.config.vocab_size
+    assert meta["family"] == model.family
     assert meta["metrics"]["val_bits_per_char"] < 2.5

@@ -1,12 +1,17 @@
 """Text metrics: the paired block bootstrap that says whether one model's bits/char is
-clearly below another's on the same text."""
+clearly below another's on the same text; sliding-window scoring against brute force."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
+import torch.nn.functional as F
 
-from aigc_course.metrics.text import paired_block_bootstrap
+from aigc_course.metrics.text import paired_block_bootstrap, score_positions, sequence_nll
+from aigc_course.models.rnn_lm import CharLSTM, LSTMConfig
+from aigc_course.models.transformer_lm import GPT, GPTConfig
 
 
 def test_block_bootstrap_matches_the_normal_interval_on_independent_data():
@@ -40,3 +45,63 @@ def test_block_bootstrap_rejects_bad_input():
         paired_block_bootstrap(torch.zeros(100), torch.zeros(100), block=80)
     with pytest.raises(ValueError, match="equal length"):
         paired_block_bootstrap(torch.zeros(3000), torch.zeros(2000), block=100)
+
+
+# -- sequence_nll / score_positions over several windows, against brute force ----------
+
+
+def _history_start(t: int, context: int) -> int:
+    """Where the history of prediction t (of ids[t + 1]) starts: windows of ``context``
+    tokens start every ``context - context // 2`` tokens, and a position is scored in the
+    first window that holds it (written out here, not taken from sliding_windows)."""
+    stride = context - context // 2
+    return max(0, math.ceil((t - context + 1) / stride)) * stride
+
+
+def _brute_force(model, ids, context, fn):
+    """One forward per position, on exactly that position's window of history."""
+    out = []
+    for t in range(len(ids) - 1):
+        s = _history_start(t, context)
+        assert t - s + 1 <= context and (t < context or t - s + 1 >= context // 2)
+        logits, _ = model(ids[None, s : t + 1])
+        out.append(fn(logits[:, -1:].float(), ids[None, t + 1 : t + 2])[0, 0])
+    return torch.stack(out)
+
+
+def _models():
+    torch.manual_seed(0)
+    return [GPT(GPTConfig.tiny(11)).eval(), CharLSTM(LSTMConfig.tiny(11)).eval()]
+
+
+@pytest.mark.parametrize("context", [6, 7, 16])
+@pytest.mark.parametrize("which", [0, 1])
+def test_sequence_nll_over_several_windows_matches_brute_force(context, which):
+    model = _models()[which]
+    ids = torch.randint(11, (61,), generator=torch.Generator().manual_seed(context))
+    nll = sequence_nll(model, ids, context=context, batch_size=2)  # several batches too
+    ref = _brute_force(
+        model, ids, context, lambda lg, y: F.cross_entropy(lg.transpose(1, 2), y, reduction="none")
+    )
+    assert nll.shape == (60,)
+    torch.testing.assert_close(nll, ref, atol=1e-5, rtol=1e-5)
+    if which == 1:  # the LSTM could read it all: the windows really cut its history
+        full, _ = model(ids[None, :-1])
+        full_nll = F.cross_entropy(full[0], ids[1:], reduction="none")
+        assert not torch.allclose(nll, full_nll, atol=1e-4)
+
+
+def test_score_positions_applies_any_function():
+    model = _models()[0]
+    ids = torch.randint(11, (40,), generator=torch.Generator().manual_seed(1))
+
+    def entropy(logits, _targets):
+        logp = logits.log_softmax(-1)
+        return -(logp.exp() * logp).sum(-1)
+
+    def hit(logits, targets):
+        return (logits.argmax(-1) == targets).float()
+
+    for fn in (entropy, hit):
+        got = score_positions(model, ids, fn, context=8, batch_size=3)
+        torch.testing.assert_close(got, _brute_force(model, ids, 8, fn), atol=1e-5, rtol=1e-5)

@@ -86,3 +86,10 @@ def test_dropout_on_every_non_recurrent_connection_and_off_in_eval():
     # embedding and output dropout
     assert not torch.allclose(dropped(idx)[0], dropped(idx)[0])
     torch.testing.assert_close(dropped.eval()(idx)[0], plain.eval()(idx)[0])
+
+
+def test_declares_the_lm_interface():
+    from aigc_course.sampling import CausalLM
+
+    model = CharLSTM(LSTMConfig.tiny(V))
+    assert isinstance(model, CausalLM) and model.recurrent and model.family == "lstm"

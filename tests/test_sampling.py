@@ -88,3 +88,75 @@ def test_bad_arguments():
         top_p_filter(logits, 0.0)
     with pytest.raises(ValueError, match=r"\(B, V\)"):
         greedy(logits[0])
+
+
+# -- against Hugging Face's logits warpers (transformers' generate) ---------------------
+
+transformers = pytest.importorskip("transformers")
+
+
+def _ties(seed: int = 0, b: int = 6, v: int = 12) -> torch.Tensor:
+    """Logits rounded to a coarse grid: many exact ties, at every rank."""
+    return torch.round(_logits(seed, b, v)).float()
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 12, 20])
+@pytest.mark.parametrize("make", [_logits, _ties])
+def test_top_k_matches_transformers_ties_included(k, make):
+    logits = make(4)
+    ours = top_k_filter(logits, k)
+    theirs = transformers.TopKLogitsWarper(k)(None, logits.clone())
+    assert torch.equal(torch.isfinite(ours), torch.isfinite(theirs))
+    assert torch.equal(ours[torch.isfinite(ours)], logits[torch.isfinite(ours)])
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.5, 0.77, 0.9, 0.99])
+@pytest.mark.parametrize("seed", range(3))
+def test_top_p_matches_transformers_without_ties(p, seed):
+    logits = _logits(seed, b=8, v=50)
+    ours = torch.isfinite(top_p_filter(logits, p))
+    theirs = torch.isfinite(transformers.TopPLogitsWarper(p)(None, logits.clone()))
+    assert torch.equal(ours, theirs)
+
+
+def test_top_p_keeps_every_tie_at_the_boundary_unlike_transformers():
+    # probabilities ∝ (e², e, e, e, 1) = (.447, .164, .164, .164, .060): with p = 0.7 the
+    # nucleus ends inside the tied group. We keep all three tied tokens (the rule "the
+    # mass of the strictly more probable tokens is below p" holds for each of them);
+    # transformers keeps two of the three, whichever its sort puts first.
+    logits = torch.tensor([[1.0, 2.0, 1.0, 0.0, 1.0]])
+    ours = torch.isfinite(top_p_filter(logits, 0.7))[0]
+    theirs = torch.isfinite(transformers.TopPLogitsWarper(0.7)(None, logits.clone()))[0]
+    assert ours.tolist() == [True, True, True, False, True]
+    assert theirs[1] and not theirs[3] and int(theirs[[0, 2, 4]].sum()) == 2
+    assert (ours | theirs).equal(ours)  # we keep a superset: the ties transformers cut
+    # on random tied logits: ours = theirs, plus only tokens tied with one theirs keeps
+    logits = _ties(5, b=32, v=12)
+    for p in (0.3, 0.6, 0.9):
+        ours = torch.isfinite(top_p_filter(logits, p))
+        theirs = torch.isfinite(transformers.TopPLogitsWarper(p)(None, logits.clone()))
+        assert (ours | theirs).equal(ours)
+        least_kept = logits.masked_fill(~theirs, float("inf")).min(-1, keepdim=True).values
+        assert torch.equal(ours & ~theirs, (logits == least_kept) & ~theirs)
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(temperature=0.7), dict(temperature=1.3, top_k=5), dict(top_p=0.8, top_k=9)]
+)
+def test_sample_next_draws_from_the_transformers_warped_distribution(kw):
+    # the same pipeline as transformers' generate (temperature, then top-k, then top-p),
+    # and the same draw: one multinomial from the same generator state
+    logits = _logits(6, b=5, v=30)
+    warped = logits.clone()
+    warpers = [transformers.TemperatureLogitsWarper(kw.get("temperature", 1.0))]
+    if "top_k" in kw:
+        warpers.append(transformers.TopKLogitsWarper(kw["top_k"]))
+    if "top_p" in kw:
+        warpers.append(transformers.TopPLogitsWarper(kw["top_p"]))
+    for w in warpers:
+        warped = w(None, warped)
+    probs = warped.softmax(-1)
+    for seed in range(5):
+        ours = sample_next(logits, generator=torch.Generator().manual_seed(seed), **kw)
+        ref = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(seed))
+        assert torch.equal(ours, ref[:, 0])

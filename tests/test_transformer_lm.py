@@ -132,3 +132,13 @@ def test_seeded_init_is_deterministic():
     a, b = _model(), _model()
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert ka == kb and torch.equal(va, vb)
+
+
+def test_declares_the_lm_interface_and_generate_requires_it():
+    from aigc_course.sampling import CausalLM
+
+    model = _model()
+    assert isinstance(model, CausalLM) and not model.recurrent
+    assert model.family == "transformer"
+    with pytest.raises(TypeError, match="CausalLM"):
+        generate(torch.nn.Linear(2, 2), torch.zeros(1, 1, dtype=torch.long), 1)

@@ -23,10 +23,11 @@ CHECKPOINTS = {"char-lstm": "char_lstm", "char-transformer": "char_transformer"}
 
 
 def _load(name: str):
-    from ..checkpoint import pretrained_path
-    from ..training.lm import load_lm
+    """(model, tokenizer, meta) of a committed checkpoint, on :func:`get_device`."""
+    from ..loading import load_pretrained
 
-    return load_lm(pretrained_path(CHECKPOINTS[name]))
+    model, meta = load_pretrained(CHECKPOINTS[name])
+    return model, meta["tokenizer"], meta
 
 
 def _sample_args(p: argparse.ArgumentParser) -> None:

@@ -17,9 +17,18 @@ import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..config import ConfigError, data_dir
 from .download import DataError, download, file_hash
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..tokenizer import CharTokenizer
+
+#: The share of a corpus (its end) every text model is validated on.
+VAL_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -166,3 +175,61 @@ def load_corpus(name: str = "pydoc", *, download: bool = False) -> Corpus:
     _check_cached(spec, path)
     text = path.read_text(encoding="utf-8")
     return Corpus(name, text, _sha256(text), spec.description)
+
+
+@dataclass(frozen=True)
+class TextData:
+    """A corpus, its split and its tokenizer (built from the training part only).
+
+    Attributes:
+        train_ids, val_ids: (N,) long token ids of the two parts; validation characters
+            the tokenizer never saw are replaced by its replacement character.
+    """
+
+    corpus: Corpus
+    tokenizer: CharTokenizer
+    train_text: str
+    val_text: str
+    train_ids: torch.Tensor
+    val_ids: torch.Tensor
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """What a checkpoint's sidecar records about its data."""
+        return {
+            "corpus": self.corpus.name,
+            "sha256": self.corpus.sha256,
+            "source": self.corpus.source,
+            "n_chars": len(self.corpus),
+            "val_fraction": VAL_FRACTION,
+            "python_version": platform.python_version(),
+        }
+
+
+def prepare_corpus(name: str = "pydoc", max_chars: int | None = None) -> TextData:
+    """Load a corpus, split it (its last 10 % for validation) and build the tokenizer
+    from the training part: the data of every text model of the course.
+
+    Args:
+        max_chars: keep only the first ``max_chars`` characters *before* splitting
+            (smoke mode); None keeps everything.
+    """
+    import torch
+
+    from ..tokenizer import CharTokenizer
+
+    corpus = load_corpus(name)
+    if max_chars is not None:
+        text = corpus.text[:max_chars]
+        corpus = Corpus(corpus.name, text, corpus.sha256, corpus.source + f", first {max_chars}")
+    train, val = corpus.split(VAL_FRACTION)
+    tok = CharTokenizer.from_text(train)
+    val_ids, _ = tok.encode_with_mask(val, unknown="replace")
+    return TextData(
+        corpus,
+        tok,
+        train,
+        val,
+        tok.encode_tensor(train),
+        torch.tensor(val_ids, dtype=torch.long),
+    )

@@ -155,6 +155,16 @@ def bits_per_char(
     return nats_to_bits(nll.mean().item())
 
 
+def validation_bits_per_char(
+    model: torch.nn.Module, data, *, context: int | None = None, batch_size: int = 32
+) -> float:
+    """The course's evaluation protocol for a text model: bits/char over the *whole*
+    validation split (``data.val_ids`` of a :class:`~aigc_course.data.text.TextData`),
+    scored once in :func:`sliding_windows` of ``context`` characters (default the
+    model's ``block_size``), on the model's device."""
+    return bits_per_char(model, data.val_ids, context=context, batch_size=batch_size)
+
+
 def _ngrams(seq: Sequence, n: int) -> list[tuple]:
     return [tuple(seq[i : i + n]) for i in range(len(seq) - n + 1)]
 

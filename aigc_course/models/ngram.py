@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +78,14 @@ class KneserNeyLM:
         self.V = tokenizer.vocab_size
 
     def fit(self, text: str) -> KneserNeyLM:
+        """Count the n-grams of ``text``; every character of it must be in the vocabulary
+        (build the tokenizer from the training text), so each distribution sums to 1."""
+        unseen = sorted(set(text) - set(self.tokenizer.stoi))
+        if unseen:
+            raise ValueError(
+                f"the training text holds {len(unseen)} character(s) outside the vocabulary "
+                f"({''.join(unseen[:10])!r}); build the tokenizer from the training text"
+            )
         n = self.order
         grams = [
             Counter(text[i : i + k] for i in range(len(text) - k + 1)) for k in range(1, n + 1)
@@ -105,39 +115,48 @@ class KneserNeyLM:
                 self.discounts.append(n1 / (n1 + 2 * n2) if n1 + n2 else 0.75)
         return self
 
-    def prob(self, context: str, ch: str) -> float:
-        """p(ch | the last n-1 characters of ``context``)."""
-        p = 1.0 / self.V
-        for k in range(self.order):
-            if k > len(context):
-                break
+    def _interpolate(self, context: str, counts: Callable[[dict[str, int]], Any], p: Any) -> Any:
+        """The interpolated Kneser-Ney recursion (Chen & Goodman 1999, Eq. 26), from the
+        lowest order up: at context length k,
+
+            p_k(c | h) = max(N_k(h c) - D_k, 0) / N_k(h •) + D_k · T_k(h) / N_k(h •) · p_{k-1}(c)
+
+        with N_k the raw counts at the highest order and the continuation counts below
+        it, T_k(h) the number of distinct characters seen after h, and p_{-1} = ``p``
+        (uniform). It stops at the first unseen context, keeping the lower order.
+
+        Args:
+            counts: maps a context's table ``{char: count}`` to the count(s) wanted: one
+                character's (a number, :meth:`prob`) or the vocabulary's (a (V,) array,
+                :meth:`distribution`); the arithmetic is the same for both.
+            p: the uniform floor, 1/V as a number or a (V,) array.
+        """
+        for k in range(min(self.order, len(context) + 1)):
             h = context[len(context) - k :] if k else ""
             total = self.totals[k].get(h)
             if not total:
                 break  # an unseen context: keep the lower-order estimate
             d = self.discounts[k]
-            c = self.counts[k][h].get(ch, 0)
-            p = max(c - d, 0.0) / total + d * self.types[k][h] / total * p
+            c = counts(self.counts[k][h])
+            p = _positive_part(c - d) / total + d * self.types[k][h] / total * p
         return p
 
+    def prob(self, context: str, ch: str) -> float:
+        """p(ch | the last n-1 characters of ``context``): :meth:`distribution`'s entry
+        for ``ch``, by the same recursion on one count instead of V."""
+        return float(self._interpolate(context, lambda table: table.get(ch, 0), 1.0 / self.V))
+
     def distribution(self, context: str) -> np.ndarray:
-        """(V,) next-character probabilities after ``context`` (sums to 1)."""
+        """(V,) next-character probabilities after ``context`` (they sum to 1)."""
         stoi = self.tokenizer.stoi
-        p = np.full(self.V, 1.0 / self.V)
-        for k in range(self.order):
-            if k > len(context):
-                break
-            h = context[len(context) - k :] if k else ""
-            total = self.totals[k].get(h)
-            if not total:
-                break
-            d = self.discounts[k]
-            counts = np.zeros(self.V)
-            for c, m in self.counts[k][h].items():
-                if c in stoi:
-                    counts[stoi[c]] = m
-            p = np.maximum(counts - d, 0.0) / total + d * self.types[k][h] / total * p
-        return p / p.sum()
+
+        def vector(table: dict[str, int]) -> np.ndarray:
+            out = np.zeros(self.V)
+            for c, m in table.items():
+                out[stoi[c]] = m
+            return out
+
+        return self._interpolate(context, vector, np.full(self.V, 1.0 / self.V))
 
     def log2_probs(self, text: str) -> np.ndarray:
         """log₂ p of each character of ``text`` given the characters before it."""
@@ -161,6 +180,12 @@ class KneserNeyLM:
             p = self.distribution(out[max(0, len(out) - self.order + 1) :])
             out += self.tokenizer.chars[rng.choice(self.V, p=p)]
         return out
+
+
+def _positive_part(x: Any) -> Any:
+    """max(x, 0) of a number or, elementwise, of an array (a Python float stays one:
+    NumPy scalars would make the one-character path several times slower)."""
+    return np.maximum(x, 0.0) if isinstance(x, np.ndarray) else max(x, 0.0)
 
 
 def _mean_bits(model, text: str) -> float:

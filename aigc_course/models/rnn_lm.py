@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -107,6 +108,11 @@ class CharLSTM(nn.Module):
         >>> model = CharLSTM(LSTMConfig.tiny(vocab_size=65))
         >>> logits, loss = model(idx, targets)  # idx, targets: (B, T) long
     """
+
+    #: The course's LM interface (:class:`aigc_course.sampling.CausalLM`): a recurrent
+    #: model carries its whole history in its state, with no window limit.
+    recurrent: ClassVar[bool] = True
+    family: ClassVar[str] = "lstm"  # the checkpoint family (aigc_course.loading.FAMILIES)
 
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()

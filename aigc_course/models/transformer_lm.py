@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -172,6 +173,11 @@ class GPT(nn.Module):
         >>> model = GPT(GPTConfig.tiny(vocab_size=65))
         >>> logits, loss = model(idx, targets)  # idx, targets: (B, T) long
     """
+
+    #: The course's LM interface (:class:`aigc_course.sampling.CausalLM`): not recurrent,
+    #: it sees at most ``block_size`` tokens (learned positions end there).
+    recurrent: ClassVar[bool] = False
+    family: ClassVar[str] = "transformer"  # the checkpoint family (loading.FAMILIES)
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()

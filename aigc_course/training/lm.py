@@ -22,6 +22,7 @@ import torch
 
 from ..checkpoint import save_checkpoint
 from ..device import Precision, autocast, model_device
+from ..sampling import CausalLM
 from ..tokenizer import CharTokenizer
 from .core import Callback, Evaluate, History, TrainConfig, run_loop
 
@@ -162,7 +163,7 @@ def fit_lm(
 
 def save_lm(
     path: str | Path,
-    model: torch.nn.Module,
+    model: CausalLM,
     tokenizer: CharTokenizer,
     meta: dict[str, Any],
     dtype: torch.dtype | None = None,
@@ -172,12 +173,12 @@ def save_lm(
 
     Args:
         dtype: store floating-point weights in this type (``torch.float16`` halves the
-            file); :func:`load_lm` casts them back to the model's float32.
+            file); :func:`aigc_course.loading.load_pretrained` casts them back to
+            float32.
     """
     path = Path(path)
-    family = "transformer" if hasattr(model, "transformer") else "lstm"
     record = {
-        "family": family,
+        "family": model.family,  # "lstm" or "transformer": see sampling.CausalLM
         "config": model.config.to_dict(),
         "tokenizer": tokenizer.to_dict(),
         **meta,

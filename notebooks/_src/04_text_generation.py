@@ -124,9 +124,9 @@ print("max entry, soft fakes:   ", [round(v, 2) for v in soft.max(1).values.toli
 # 10 % validates, so no validation text leaks into training.
 
 # %%
-from aigc_course.recipes.text import prepare
+from aigc_course.data.text import prepare_corpus
 
-data = prepare("pydoc", max_chars=budget["max_chars"])
+data = prepare_corpus("pydoc", max_chars=budget["max_chars"])
 tok = data.tokenizer
 val_text = data.val_text if budget["val_chars"] is None else data.val_text[: budget["val_chars"]]
 val_ids = data.val_ids[: len(val_text)]
@@ -389,18 +389,18 @@ assert diff[:11].max() < 1e-5 and diff[11:].min() > 1e-4
 # %%
 from dataclasses import replace
 
-from aigc_course.training.lm import TrainConfig, fit
+from aigc_course.training.lm import LMTrainConfig, fit_lm
 
-mask_cfg = TrainConfig(
+mask_cfg = LMTrainConfig(
     steps=budget["mask_steps"], batch_size=16, block_size=32, lr=1e-2, min_lr=1e-2, warmup=10
 )
 demo_models, demo_hist = {}, {}
 for causal in (True, False):
     torch.manual_seed(0)
-    m = GPT(replace(GPTConfig.tiny(tok.vocab_size), causal=causal))
-    demo_hist[causal] = fit(m, data.train_ids, mask_cfg, device=device)
+    m = GPT(replace(GPTConfig.tiny(tok.vocab_size), causal=causal)).to(device)
+    demo_hist[causal] = fit_lm(m, data.train_ids, mask_cfg)
     demo_models[causal] = m.cpu()
-final = {c: np.mean(h.train_loss[-10:]) / np.log(2) for c, h in demo_hist.items()}
+final = {c: np.mean(h["loss"][-10:]) / np.log(2) for c, h in demo_hist.items()}
 print(f"final training loss, masked:   {final[True]:.2f} bits/char")
 print(f"final training loss, no mask:  {final[False]:.2f} bits/char  <- too good to be true")
 
@@ -413,8 +413,8 @@ from aigc_course.sampling import generate
 
 prompt = torch.tensor([tok.encode("The ", unknown="replace")])
 for causal, m in demo_models.items():
-    out = generate(m, prompt, budget["sample_chars"], temperature=0.8,
-                   generator=torch.Generator().manual_seed(0))  # fmt: skip
+    seed0 = torch.Generator().manual_seed(0)
+    out = generate(m, prompt, budget["sample_chars"], temperature=0.8, generator=seed0)
     print(f"--- {'masked' if causal else 'no mask'} ---\n{tok.decode(out[0])}")
 if budget["mask_steps"] >= 500:  # copying the future takes a few hundred steps to find
     assert final[False] < 0.5 * final[True]  # the leak: a training loss too good to be true
@@ -433,10 +433,11 @@ if budget["mask_steps"] >= 500:  # copying the future takes a few hundred steps 
 torch.manual_seed(0)
 gen_model = GPT(GPTConfig(tok.vocab_size, block_size=128, n_layer=2, n_head=2, n_embd=64))
 timings, outputs = {}, {}
+n_new = budget["sample_chars"] + 60
 for use_cache in (True, False):
     t0 = time.perf_counter()
-    outputs[use_cache] = generate(gen_model, prompt, budget["sample_chars"] + 60,
-                                  generator=torch.Generator().manual_seed(1), use_cache=use_cache)  # fmt: skip
+    seed1 = torch.Generator().manual_seed(1)
+    outputs[use_cache] = generate(gen_model, prompt, n_new, generator=seed1, use_cache=use_cache)
     timings[use_cache] = time.perf_counter() - t0
 assert torch.equal(outputs[True], outputs[False])
 print("cached == recomputed:", torch.equal(outputs[True], outputs[False]))
@@ -445,7 +446,7 @@ print(f"time with cache {timings[True]:.2f} s, without {timings[False]:.2f} s")
 # %% [markdown]
 # ## 6. Training both families for the same wall-clock time
 #
-# `fit` is a plain loop: random windows from the token stream (kept on the device),
+# `fit_lm` is a plain loop: random windows from the token stream (kept on the device),
 # AdamW, warm-up then cosine decay, gradient clipping, and autocast on a GPU. We give an
 # LSTM and a Transformer of similar size **the same wall-clock budget** and watch the
 # loss. (On a busy shared machine the step counts differ from run to run; the budget is
@@ -453,23 +454,19 @@ print(f"time with cache {timings[True]:.2f} s, without {timings[False]:.2f} s")
 
 
 # %%
-def train_for(model, seconds, steps, block=64, lr=3e-3):
-    cfg = TrainConfig(steps=steps, batch_size=16, block_size=block, lr=lr, warmup=20,
-                      min_lr=lr, time_limit=seconds)  # fmt: skip
-    return fit(model, data.train_ids, cfg, device=device)
-
-
+race_cfg = LMTrainConfig(batch_size=16, block_size=64, lr=3e-3, min_lr=3e-3, warmup=20)
+race_cfg = replace(race_cfg, steps=budget["steps"], max_seconds=budget["seconds"])
 width = budget["width"]
 torch.manual_seed(0)
-lstm = CharLSTM(LSTMConfig(tok.vocab_size, n_embd=width // 2, hidden_size=2 * width, num_layers=1,
-                           block_size=64))  # fmt: skip
+lstm_cfg = LSTMConfig(tok.vocab_size, width // 2, hidden_size=2 * width, num_layers=1)
+lstm = CharLSTM(replace(lstm_cfg, block_size=64)).to(device)
 torch.manual_seed(0)
-gpt = GPT(GPTConfig(tok.vocab_size, block_size=64, n_layer=2, n_head=4, n_embd=width))
-hist = {name: train_for(m, budget["seconds"], budget["steps"]) for name, m in
-        (("LSTM", lstm), ("Transformer", gpt))}  # fmt: skip
-for name, m in (("LSTM", lstm), ("Transformer", gpt)):
+gpt = GPT(GPTConfig(tok.vocab_size, block_size=64, n_layer=2, n_head=4, n_embd=width)).to(device)
+racers = {"LSTM": lstm, "Transformer": gpt}
+hist = {name: fit_lm(m, data.train_ids, race_cfg) for name, m in racers.items()}
+for name, m in racers.items():
     h = hist[name]
-    print(f"{name:11s} {m.num_params():>8,} params, {h.steps_done:5d} steps in {h.seconds:.0f} s")
+    print(f"{name:11s} {m.num_params():>8,} params, {h.steps:5d} steps in {h.seconds:.0f} s")
 
 # %% [markdown]
 # The training curves, in bits per character (nats divided by $\ln 2$), smoothed over
@@ -478,11 +475,10 @@ for name, m in (("LSTM", lstm), ("Transformer", gpt)):
 # %%
 from aigc_course.plot import plot_curves
 
-ax = plot_curves({k: np.array(h.train_loss) / np.log(2) for k, h in hist.items()}, smooth=10,
-                 xlabel="step", ylabel="training loss (bits/char)")  # fmt: skip
-ax.set_title(
-    f"same budget each ({budget['seconds'] or budget['steps']} {'s' if budget['seconds'] else 'steps'}), {session.device}"
-)
+curves = {k: np.array(h["loss"]) / np.log(2) for k, h in hist.items()}
+ax = plot_curves(curves, smooth=10, xlabel="step", ylabel="training loss (bits/char)")
+same = f"{budget['seconds']} s" if budget["seconds"] else f"{budget['steps']} steps"
+ax.set_title(f"same budget each ({same}), {session.device}")
 plt.show()
 
 # %% [markdown]
@@ -491,7 +487,7 @@ plt.show()
 
 # %%
 for name, h in hist.items():
-    start, end = np.mean(h.train_loss[:3]), np.mean(h.train_loss[-10:])
+    start, end = np.mean(h["loss"][:3]), np.mean(h["loss"][-10:])
     print(f"{name}: {start:.2f} -> {end:.2f} nats ({start / end:.1f}x)")
     assert end < start / 1.3, (name, start, end)
 
@@ -510,18 +506,17 @@ for name, h in hist.items():
 #   reaches $p$, so the number kept adapts to how sure the model is.
 #
 # From here on we use the **pretrained** models committed with the course (made by the
-# recorded recipes in `aigc_course.recipes.text`; see section 8).
+# recorded recipes, `aigc-course recipes --list`; see section 8).
 
 # %%
-from aigc_course.checkpoint import pretrained_path
-from aigc_course.training.lm import load_lm
+from aigc_course.loading import load_pretrained
 
 pre = {}
 for name in ("char_lstm", "char_transformer"):
-    model, ptok, meta = load_lm(pretrained_path(name), device=device)
-    pre[name] = (model, ptok, meta)
-    print(f"{name}: {model.num_params():,} params, recipe `{meta['recipe']}`, trained on "
-          f"{meta['data']['source']} (sha256 {meta['data']['sha256'][:12]}…)")  # fmt: skip
+    model, meta = load_pretrained(name, device)
+    pre[name] = (model, meta["tokenizer"], meta)
+    src = f"{meta['data']['source']} (sha256 {meta['data']['sha256'][:12]}…)"
+    print(f"{name}: {model.num_params():,} params, recipe `{meta['recipe']}`, trained on {src}")
 
 # %% [markdown]
 # One context, one next-character distribution: `show_distribution` applies the
@@ -556,8 +551,8 @@ def show_distribution(ax, temperature=1.0, top_k=None, top_p=None, n=12):
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(13, 2.6), sharey=True)
-settings = [dict(), dict(temperature=2.0), dict(temperature=2.0, top_k=3),
-            dict(temperature=2.0, top_p=0.9)]  # fmt: skip
+hot = dict(temperature=2.0)
+settings = [dict(), hot, dict(hot, top_k=3), dict(hot, top_p=0.9)]
 for ax, kw in zip(axes, settings, strict=True):
     show_distribution(ax, **kw)
 axes[0].set_ylabel("probability")
@@ -577,9 +572,12 @@ try:
         show_distribution(ax, temperature, top_k or None, top_p if top_p < 1 else None)
         plt.show()
 
-    W.interact(_panel, temperature=W.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1),
-               top_k=W.IntSlider(value=0, min=0, max=20), top_p=W.FloatSlider(value=1.0, min=0.05,
-               max=1.0, step=0.05))  # fmt: skip
+    W.interact(
+        _panel,
+        temperature=W.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1),
+        top_k=W.IntSlider(value=0, min=0, max=20),
+        top_p=W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05),
+    )
 except ImportError:
     print("ipywidgets is not installed: the static figure above shows the same panel")
 
@@ -606,12 +604,16 @@ print("sampler properties hold")
 
 # %%
 prompt_text = "The with statement"
-p_ids = torch.tensor([ttok.encode(prompt_text, unknown="replace")], device=device)
-for label, kw in [("greedy", dict(temperature=0)), ("T=0.8", dict(temperature=0.8)),
-                  ("T=0.8, top-k=10", dict(temperature=0.8, top_k=10)),
-                  ("T=1.0, top-p=0.9", dict(temperature=1.0, top_p=0.9))]:  # fmt: skip
-    out = generate(tmodel, p_ids, budget["sample_chars"], generator=torch.Generator().manual_seed(0),
-                   **kw)  # fmt: skip
+p_ids = torch.tensor([ttok.encode(prompt_text, unknown="replace")])
+strategies = {
+    "greedy": dict(temperature=0),
+    "T=0.8": dict(temperature=0.8),
+    "T=0.8, top-k=10": dict(temperature=0.8, top_k=10),
+    "T=1.0, top-p=0.9": dict(temperature=1.0, top_p=0.9),
+}
+for label, kw in strategies.items():
+    seed0 = torch.Generator().manual_seed(0)
+    out = generate(tmodel, p_ids, budget["sample_chars"], generator=seed0, **kw)
     print(f"--- {label} ---\n{ttok.decode(out[0].cpu())}\n")
 
 # %% [markdown]
@@ -631,14 +633,16 @@ for label, kw in [("greedy", dict(temperature=0)), ("T=0.8", dict(temperature=0.
 from aigc_course.metrics.text import bits_per_char
 
 for name, m in (("LSTM", lstm), ("Transformer", gpt)):
-    results[f"{name} (trained here)"] = bits_per_char(m, val_ids, device=device)
-pre_val = val_text if budget["max_chars"] is None else prepare("pydoc").val_text[: len(val_text)]
+    results[f"{name} (trained here)"] = bits_per_char(m, val_ids)
+full_val = data.val_text if budget["max_chars"] is None else prepare_corpus("pydoc").val_text
+pre_val = full_val[: len(val_text)]
 for name, (m, ptok, meta) in pre.items():
     pids, pseen = ptok.encode_with_mask(pre_val, unknown="replace")
-    bpc = bits_per_char(m, torch.tensor(pids), mask=torch.tensor(pseen), device=device)
+    bpc = bits_per_char(m, torch.tensor(pids), mask=torch.tensor(pseen))
     results[f"{name} (pretrained)"] = bpc
-    print(f"{name}: {bpc:.3f} bpc here, {meta['metrics']['val_bits_per_char']:.3f} recorded "
-          f"({meta['metrics']['train_cpu_seconds'] / 60:.1f} CPU-min, {meta['threads']} thread)")  # fmt: skip
+    rec = meta["metrics"]
+    cost = f"{rec['train_cpu_seconds'] / 60:.1f} CPU-min, {meta['threads']} thread"
+    print(f"{name}: {bpc:.3f} bpc here, {rec['val_bits_per_char']:.3f} recorded ({cost})")
 
 # %% [markdown]
 # The reference point: the **nanoGPT CPU recipe** (4 layers × 128, 4 heads, block 64,
@@ -646,28 +650,26 @@ for name, (m, ptok, meta) in pre.items():
 # re-implemented with the course's model and trained on the same corpus and split. Beside
 # it, the course's **quick recipe**: the same model, batches and number of steps (so the
 # same work), with twice the peak learning rate and 50 warm-up steps. Both were trained
-# one after the other, in one process, by `python -m aigc_course.recipes.text benchmarks`.
-# Their recorded figures:
+# one after the other, in one process, by `aigc-course recipes char_benchmarks`. Their
+# recorded figures:
 
 # %%
-import json
-
-benches = json.loads(pretrained_path("char_benchmarks.json").read_text())
+_, benches = load_pretrained("char_benchmarks")
 bench, quick = benches["nanogpt_cpu_reference"], benches["course_quick_transformer"]
 for label, b in (("nanoGPT CPU recipe", bench), ("course quick recipe", quick)):
     m = b["metrics"]
-    print(f"{label:19s} {m['val_bits_per_char']:.3f} bpc after {m['steps_done']} steps, "
-          f"{m['train_cpu_seconds']:.0f} CPU-s ({m['train_seconds']:.0f} s wall) on "
-          f"{b['threads']} thread, lr {b['train_config']['lr']:g}")  # fmt: skip
+    work = f"{m['val_bits_per_char']:.3f} bpc after {m['steps_done']} steps"
+    took = f"{m['train_cpu_seconds']:.0f} CPU-s ({m['train_seconds']:.0f} s wall)"
+    print(f"{label:19s} {work}, {took} on {b['threads']} thread, lr {b['train_config']['lr']:g}")
 print(f"corpus sha256 {bench['data']['sha256'][:12]}…, Python {bench['data']['python_version']}")
 
 # %% [markdown]
-# One seed could be lucky. `python -m aigc_course.recipes.text replicates` repeated both
-# recipes with two more seeds (other initial weights, other batches):
+# One seed could be lucky. The same recipe repeated both with two more seeds (other
+# initial weights, other batches):
 
 # %%
-by_seed = {0: {k: benches[k]["metrics"]["val_bits_per_char"] for k in (
-    "nanogpt_cpu_reference", "course_quick_transformer")}}  # fmt: skip
+keys = ("nanogpt_cpu_reference", "course_quick_transformer")
+by_seed = {0: {k: benches[k]["metrics"]["val_bits_per_char"] for k in keys}}
 for seed, key, bpc, _ in benches["replicates"]["rows"]:
     by_seed.setdefault(seed, {})[key] = bpc
 print("seed  nanoGPT  quick  difference")
@@ -687,8 +689,8 @@ fig, ax = plt.subplots(figsize=(8, 3.6))
 ax.barh(
     names, [results[n] for n in names], color=["#999"] * (len(names) - 4) + ["C0", "C1", "C0", "C1"]
 )
-ax.axvline(bench["metrics"]["val_bits_per_char"], color="k", ls="--", lw=1,
-           label="nanoGPT CPU recipe (recorded)")  # fmt: skip
+ref_line = dict(color="k", ls="--", lw=1, label="nanoGPT CPU recipe (recorded)")
+ax.axvline(bench["metrics"]["val_bits_per_char"], **ref_line)
 ax.invert_yaxis()
 ax.set_xlabel("validation bits/char (lower is better)")
 ax.set_title(f"{data.corpus.name} sha256 {data.corpus.sha256[:12]}…, {len(val_text):,} chars")
@@ -757,7 +759,7 @@ block = min(1000, len(pre_val) // 20)
 net_bits, vs_ngram = {}, {}
 for name, (m, ptok, _) in pre.items():
     pids, pseen = ptok.encode_with_mask(pre_val, unknown="replace")
-    nll = sequence_nll(m, torch.tensor(pids), device=device).numpy()  # chars 1..N-1
+    nll = sequence_nll(m, torch.tensor(pids)).numpy()  # chars 1..N-1
     bpc = nll[np.asarray(pseen[1:])].mean() / np.log(2)
     assert abs(bpc - results[f"{name} (pretrained)"]) < 1e-6  # the figures of the table
     keep = np.asarray(pseen[1:]) & ng_seen[1:]
@@ -789,8 +791,8 @@ for name, net in net_bits.items():
     lams = np.linspace(0, 1, 21)
     lam = lams[np.argmin([mixed_bits(v, net[:half], ng[:half]) for v in lams])]
     mixed[name] = (net[half:].mean(), ng[half:].mean(), mixed_bits(lam, net[half:], ng[half:]))
-    print(f"second half: {name} {mixed[name][0]:.3f}, KN {best_n}-gram {mixed[name][1]:.3f}, "
-          f"mixed (lambda = {lam:.2f}) {mixed[name][2]:.3f} bits/char")  # fmt: skip
+    parts = f"{name} {mixed[name][0]:.3f}, KN {best_n}-gram {mixed[name][1]:.3f}"
+    print(f"second half: {parts}, mixed (lambda = {lam:.2f}) {mixed[name][2]:.3f} bits/char")
 
 # %% [markdown]
 # Samples side by side, same prompt and settings (temperature 0.8, top-k 20):
@@ -799,9 +801,9 @@ for name, net in net_bits.items():
 n_chars = budget["sample_chars"]
 rows = {f"KN {best_n}-gram": ngrams[best_n].sample(prompt_text, n_chars, np.random.default_rng(0))}
 for name, (m, ptok, _) in pre.items():
-    ids_ = torch.tensor([ptok.encode(prompt_text, unknown="replace")], device=device)
-    out = generate(m, ids_, n_chars, temperature=0.8, top_k=20,
-                   generator=torch.Generator().manual_seed(0))  # fmt: skip
+    ids_ = torch.tensor([ptok.encode(prompt_text, unknown="replace")])
+    seed0 = torch.Generator().manual_seed(0)
+    out = generate(m, ids_, n_chars, temperature=0.8, top_k=20, generator=seed0)
     rows[name] = ptok.decode(out[0].cpu())
 for name, text in rows.items():
     print(f"--- {name} ---\n{text}\n")
@@ -819,8 +821,8 @@ from aigc_course.metrics.text import distinct_n, novelty, repetition_rate
 print(f"{'model':18s} distinct-4  repetition  novelty")
 for name, text in rows.items():
     gen = text[len(prompt_text) :]
-    print(f"{name:18s} {distinct_n([gen], 4, 'char'):10.2f}  {repetition_rate(gen, 8, 'char'):10.2f}  "
-          f"{novelty([gen], data.train_text, n=12):7.2f}")  # fmt: skip
+    d4, rep = distinct_n([gen], 4, "char"), repetition_rate(gen, 8, "char")
+    print(f"{name:18s} {d4:10.2f}  {rep:10.2f}  {novelty([gen], data.train_text, n=12):7.2f}")
 
 # %% [markdown]
 # **Quality bands**, asserted below. In every mode the best pretrained model beats every

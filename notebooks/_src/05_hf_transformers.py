@@ -25,14 +25,13 @@
 
 # %%
 import os
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from aigc_course import by_mode, setup
+from aigc_course.config import run_dir
 
 session = setup(
     "05_hf_transformers",
@@ -40,7 +39,7 @@ session = setup(
     runtime={"smoke": "30 s", "workshop": "3 min", "full": "10 min"},
 )
 device = session.device
-workdir = Path(tempfile.mkdtemp(prefix="aigc05_"))  # everything saved here is local
+workdir = run_dir("05_hf_transformers")  # everything saved here is local (git-ignored)
 
 # %% [markdown]
 # Budgets for the current mode: the corpus prefix (smoke only), the BPE vocabulary size,
@@ -67,10 +66,10 @@ budget
 # any UTF-8 text can be encoded and there is no unknown token.
 
 # %%
+from aigc_course.data.text import prepare_corpus
 from aigc_course.hf import as_transformers_tokenizer, train_bpe
-from aigc_course.recipes.text import prepare
 
-data = prepare("pydoc", max_chars=budget["max_chars"])
+data = prepare_corpus("pydoc", max_chars=budget["max_chars"])
 t0 = time.perf_counter()
 bpe = train_bpe([data.train_text], vocab_size=budget["bpe_vocab"])
 print(f"trained a {bpe.get_vocab_size()}-token byte-level BPE in {time.perf_counter() - t0:.1f} s")
@@ -127,16 +126,17 @@ from transformers.utils import logging as hf_logging
 hf_logging.set_verbosity_error()  # keep the notebook's output to what we print
 hf_logging.disable_progress_bar()
 hf_tok = as_transformers_tokenizer(bpe)
-config = GPT2Config(vocab_size=bpe.get_vocab_size(), n_positions=128, n_embd=budget["gpt2_width"], n_layer=3,
-                    n_head=4, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
-                    bos_token_id=hf_tok.eos_token_id, eos_token_id=hf_tok.eos_token_id,
-                    pad_token_id=hf_tok.eos_token_id)  # fmt: skip
+no_dropout = dict(resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+eos = hf_tok.eos_token_id
+special = dict(bos_token_id=eos, eos_token_id=eos, pad_token_id=eos)
+shape = dict(n_positions=128, n_embd=budget["gpt2_width"], n_layer=3, n_head=4)
+config = GPT2Config(vocab_size=bpe.get_vocab_size(), **shape, **no_dropout, **special)
 torch.manual_seed(0)
 gpt2 = GPT2LMHeadModel(config)
 print(f"{sum(p.numel() for p in gpt2.parameters()):,} parameters")
 
 # %% [markdown]
-# We train it with the course's plain loop `fit`. One convention differs:
+# We train it with the course's plain loop `fit_lm`. One convention differs:
 # `transformers` takes `labels = input_ids` and **shifts inside** the model, while the
 # course passes targets already shifted by one. `HFCausalLM` adapts the interface; the
 # check below shows the two losses are the same number.
@@ -156,15 +156,18 @@ print(f"course loss {ours.item():.4f} == HF loss {theirs.item():.4f}")
 # the tokenizer changed. **Check:** the loss falls by a clear factor.
 
 # %%
-from aigc_course.training.lm import TrainConfig, fit
+from dataclasses import replace
+
+from aigc_course.training.lm import LMTrainConfig, fit_lm
 
 train_ids = torch.tensor(bpe.encode(data.train_text).ids)
-cfg = TrainConfig(steps=budget["gpt2_steps"], batch_size=16, block_size=by_mode(smoke=32, workshop=128, full=128), lr=3e-3,
-                  min_lr=2e-4, warmup=min(50, budget["gpt2_steps"] // 5))  # fmt: skip
-hist = fit(lm, train_ids, cfg, device=device)
-losses = np.array(hist.train_loss)
-print(f"{hist.steps_done} steps in {hist.seconds:.0f} s: loss {losses[:3].mean():.2f} -> "
-      f"{losses[-10:].mean():.2f} nats/token")  # fmt: skip
+cfg = LMTrainConfig(batch_size=16, block_size=by_mode(smoke=32, workshop=128, full=128))
+steps = budget["gpt2_steps"]
+cfg = replace(cfg, steps=steps, lr=3e-3, min_lr=2e-4, warmup=min(50, steps // 5))
+hist = fit_lm(lm.to(device), train_ids, cfg)
+losses = np.array(hist["loss"])
+trend = f"loss {losses[:3].mean():.2f} -> {losses[-10:].mean():.2f} nats/token"
+print(f"{hist.steps} steps in {hist.seconds:.0f} s: {trend}")
 assert losses[-10:].mean() < losses[:3].mean() / 1.3  # learning: a clear factor
 
 # %% [markdown]
@@ -175,7 +178,7 @@ assert losses[-10:].mean() < losses[:3].mean() / 1.3  # learning: a clear factor
 from aigc_course.metrics.text import sequence_nll
 
 val_ids = torch.tensor(bpe.encode(val[:20_000]).ids)
-nll = sequence_nll(lm, val_ids, context=128, device=device)
+nll = sequence_nll(lm, val_ids, context=128)
 bpc = nll.sum().item() / np.log(2) / len(bpe.decode(val_ids[1:].tolist()))
 print(f"validation: {nll.mean():.2f} nats/token = {bpc:.2f} bits/char")
 
@@ -231,14 +234,15 @@ for name, o in outs.items():
 # pretrained character Transformer and compare logits on validation text.
 
 # %%
-from aigc_course.checkpoint import pretrained_path
 from aigc_course.hf import gpt2_config, max_logit_difference, to_gpt2
-from aigc_course.training.lm import load_lm
+from aigc_course.loading import load_pretrained
 
-char_model, char_tok, meta = load_lm(pretrained_path("char_transformer"))
+char_model, meta = load_pretrained("char_transformer", device)
+char_tok = meta["tokenizer"]
 c = gpt2_config(char_model.config)
-print({k: getattr(c, k) for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head",
-                                   "activation_function", "layer_norm_epsilon", "tie_word_embeddings")})  # fmt: skip
+shown = ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"]
+shown += ["activation_function", "layer_norm_epsilon", "tie_word_embeddings"]
+print({k: getattr(c, k) for k in shown})
 
 # %% [markdown]
 # Port and compare. A wrong transpose, a missing bias or another GELU would show up here
@@ -258,10 +262,10 @@ assert diff < 1e-4
 # %%
 from aigc_course.sampling import generate
 
-p = torch.tensor([char_tok.encode("The with statement", unknown="replace")])
+p = torch.tensor([char_tok.encode("The with statement", unknown="replace")], device=device)
 ours = generate(char_model, p, 60, temperature=0)
-theirs = hf_char.generate(p, attention_mask=torch.ones_like(p), max_new_tokens=60,
-                          do_sample=False, pad_token_id=char_tok.vocab_size - 1)  # fmt: skip
+greedy = dict(max_new_tokens=60, do_sample=False, pad_token_id=char_tok.vocab_size - 1)
+theirs = hf_char.generate(p, attention_mask=torch.ones_like(p), **greedy)
 assert torch.equal(ours, theirs)
 print(char_tok.decode(theirs[0]))
 
@@ -341,7 +345,7 @@ def headline_pairs(text):
     return [(m[1], " ".join(m[3].split())[:70]) for m in found if len(m[1]) == len(m[2])]
 
 
-full = prepare("pydoc")  # the split the pretrained model was trained on (all modes)
+full = prepare_corpus("pydoc")  # the split the pretrained model was trained on (all modes)
 train_pairs = headline_pairs(full.train_text)
 seen_heads = {h for h, _ in train_pairs}
 val_pairs = [(h, b) for h, b in headline_pairs(full.val_text) if h not in seen_heads]
@@ -385,7 +389,7 @@ def headline_nll(model, pairs, shuffle=False):
     if shuffle:
         bodies = bodies[1:] + bodies[:1]
     x, labels = batch_of([(h, b) for (h, _), b in zip(pairs, bodies, strict=True)])
-    return model.eval()(input_ids=x, labels=labels).loss.item()
+    return model.eval()(input_ids=x.to(model.device), labels=labels.to(model.device)).loss.item()
 
 
 before = headline_nll(hf_char, val_pairs)
@@ -395,7 +399,7 @@ hf_char.train()
 for _ in range(budget["headline_steps"]):
     pick = torch.randint(len(train_pairs), (16,), generator=gen).tolist()
     x, labels = batch_of([train_pairs[i] for i in pick])
-    loss = hf_char(input_ids=x, labels=labels).loss
+    loss = hf_char(input_ids=x.to(device), labels=labels.to(device)).loss
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -441,14 +445,14 @@ hf_char.eval()
 n_show = min(6, len(val_pairs))
 generated = {"greedy": [], "top-p 0.9": []}
 for head, body in val_pairs[:n_show]:
-    pr = torch.tensor([encode_pair(head, body)[0]])
+    pr = torch.tensor([encode_pair(head, body)[0]], device=device)
     for name, kw in (
         ("greedy", dict(do_sample=False)),
         ("top-p 0.9", dict(do_sample=True, top_p=0.9, top_k=0)),
     ):
         torch.manual_seed(0)
-        o = hf_char.generate(pr, attention_mask=torch.ones_like(pr), max_new_tokens=40,
-                             pad_token_id=0, **kw)  # fmt: skip
+        decoding = dict(max_new_tokens=40, pad_token_id=0, **kw)
+        o = hf_char.generate(pr, attention_mask=torch.ones_like(pr), **decoding)
         generated[name].append(char_tok.decode(o[0, pr.shape[1] :]).split("\n")[0])
 
 # %% [markdown]
@@ -457,8 +461,8 @@ for head, body in val_pairs[:n_show]:
 
 # %%
 for i, (head, body) in enumerate(val_pairs[:n_show]):
-    print(f"paragraph: {body[:60]}…\n  true:    {head}\n  greedy:  {generated['greedy'][i]}"
-          f"\n  top-p:   {generated['top-p 0.9'][i]}")  # fmt: skip
+    print(f"paragraph: {body[:60]}…\n  true:    {head}")
+    print(f"  greedy:  {generated['greedy'][i]}\n  top-p:   {generated['top-p 0.9'][i]}")
 for name, heads in generated.items():
     copied = np.mean([h in seen_heads for h in heads])
     print(
