@@ -51,9 +51,12 @@ def read_source(src: Path) -> nbformat.NotebookNode:
         meta = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
         tags = meta.get("tags", [])
         if "solution" in tags:  # collapsed in JupyterLab, hidden in the book
+            if "hide-input" not in tags:  # in the source, so the jupytext pair stays equal
+                raise SystemExit(
+                    f"{src.name}: a solution cell must be tagged "
+                    '`# %% tags=["solution", "hide-input"]` (hidden in the book)'
+                )
             meta["jupyter"] = {"source_hidden": True}
-            if "hide-input" not in tags:
-                meta["tags"] = [*tags, "hide-input"]
         cell.metadata = meta
     return nb
 

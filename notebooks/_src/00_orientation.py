@@ -290,7 +290,7 @@ plt.show()
 # pixel, or in bits per dimension. Convert the mixture's test NLL to bits per pixel
 # yourself (1 nat = 1/ln 2 bits) and store it in `bits_per_pixel`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 import math
 
 bits_per_pixel = nll_mix / math.log(2) / 784
@@ -306,7 +306,7 @@ print(f"{bits_per_pixel:.4f} bits/pixel")
 # digits whose label equals the majority label of their component. Nobody told the
 # mixture the labels; how far above chance (0.1) is it?
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 log_pi = mixture.logit_pi.log_softmax(0)
 assign = (mixture.component_log_prob(x_test) + log_pi).argmax(1)
 labels = data.y_test

@@ -440,7 +440,7 @@ plt.show()
 # Compute $D^*$, then $V(D^*, G)$ by the exact sum, and $\mathrm{JSD}$ by hand; check
 # Theorem 1. Store $D^*$ in `d_ex` and the value in `v_ex`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 p_ex, q_ex = np.array([0.5, 0.5, 0.0]), np.array([0.0, 0.5, 0.5])
 d_ex = th.optimal_discriminator(p_ex, q_ex)  # (1, 1/2, 0)
 v_ex = th.value_discrete(d_ex, p_ex, q_ex)  # 0.5 log 1 + 0.5 log ½ + 0.5 log ½ + 0.5 log 1

@@ -487,7 +487,7 @@ plt.show()
 # `z`, compute D's logits on `G(z)` *without* detaching, take the non-saturating loss with
 # `BCEWithLogitsLoss` and target 1, backpropagate, step `opt_G`. Store the loss in `my_loss_G`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 seed_everything(1)
 G_ex, D_ex = build_dcgan(DCGANConfig.tiny(), seed=0)
 opt_G_ex, _ = make_optimizers(G_ex, D_ex)

@@ -718,7 +718,7 @@ for name, s in (("VAE (decoder means)", vae_scores), ("DCGAN", gan_scores)):
 # $-\infty$. Use the log-sum-exp trick.
 
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
     """log (1/k) sum_i exp(log_w[i]) for each column, stably: (k, B) -> (B,)."""
     k = log_w.shape[0]
@@ -740,7 +740,7 @@ print("exercise 1: correct")
 # taking log-variances. (Hint: $\tfrac12\left(\frac{\sigma^2}{s^2} + \frac{(\mu - m)^2}{s^2} - 1 - \log\frac{\sigma^2}{s^2}\right)$.)
 
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 def kl_diag(mu_q, logvar_q, mu_p, logvar_p):
     """KL(N(mu_q, e^logvar_q) || N(mu_p, e^logvar_p)), summed over the last dimension."""
     ratio = (logvar_q - logvar_p).exp()

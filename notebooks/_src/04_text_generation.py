@@ -880,7 +880,7 @@ print("quality bands hold")
 # $1.0$ nats as bits/char and the perplexity of a model at 1.5 bits/char.
 
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 def bpc_to_perplexity(bpc):
     return 2.0**bpc
 
@@ -907,7 +907,7 @@ print("exercise 1 checks pass")
 # package's `top_k_filter`.
 
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 def my_top_k(logits, k):
     kth = logits.topk(k, dim=-1).values[:, -1:]  # (B, 1) the k-th largest value
     return logits.masked_fill(logits < kth, float("-inf"))
@@ -927,7 +927,7 @@ print("exercise 2 checks pass")
 # `masked_fill`) and run the causal-leakage test on it directly: which positions change?
 
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 def leaky_attention(q, k, v):
     att = q @ k.transpose(-2, -1) / q.size(-1) ** 0.5  # no mask
     return att.softmax(-1) @ v

@@ -476,7 +476,7 @@ for name, heads in generated.items():
 # and compute how many BPE tokens the sentence `"The return value of the function"` needs
 # compared with its number of characters.
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 vocab = bpe.get_vocab()
 longest = max(vocab, key=lambda t: len(bpe.decode([vocab[t]])))
 sentence = "The return value of the function"
@@ -499,7 +499,7 @@ print("exercise 1 checks pass")
 # the new token ids as a 1-D tensor.
 
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 def continuation(out, inputs):
     return out[0, inputs["input_ids"].shape[1] :]
 

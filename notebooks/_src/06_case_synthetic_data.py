@@ -314,7 +314,7 @@ print(f"gain of the bought generator at {small} labels/class: {gain_small:+.3f}"
 # gain_hi` (use `mean_interval` on the per-seed differences).
 
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 def accs(cond, per):
     return np.array(
         [
@@ -341,7 +341,7 @@ print(f"paired gain at {budgets[0]} labels/class: {gain:+.3f} [{gain_lo:+.3f}, {
 # 5.00 per label. Store in `value_expert` the money saved by the bought generator at the
 # smallest budget at that price (0 if it saved nothing or the saving is not measurable).
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 saved_small = dict(labels_saved(runs, "+ cDCGAN (bought)"))[budgets[0]]
 value_expert = 5.00 * saved_small if np.isfinite(saved_small) and saved_small > 0 else 0.0
 

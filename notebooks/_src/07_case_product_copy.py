@@ -472,7 +472,7 @@ except ImportError:
 # 1,000 greedy items under that policy with the default assumptions, as `cost_unsupported`
 # (a `CostPer1000`).
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 cost_unsupported = cost_per_1000(items_per_second, g.unsupported_rate, assume)
 print(f"rewrite only unsupported claims: ${cost_unsupported.total:.2f} per 1,000 items")
 
@@ -486,7 +486,7 @@ print("exercise 1 OK")
 # tenth of a point (5.0 % → 5.1 %) at the same α and power. How many visitors per arm
 # does that take (`n_small`), and how many times the test above is it (`ratio`)?
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 n_small = sample_size_per_arm(0.05, 0.001)
 ratio = n_small / n_arm
 print(f"{n_small:,} visitors per arm, {ratio:.0f} times more: n grows like 1 / lift²")

@@ -321,7 +321,7 @@ for name, r in retrievers.items():
 # **Exercise 1 (accuracy@k by hand).** Without `accuracy_at_k`, compute BM25's
 # accuracy@3 on the *semantic* questions and store it in `acc3_bm25_semantic`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 m = kinds == "semantic"
 top3 = np.argsort(-scores["BM25"][m], axis=1, kind="stable")[:, :3]
 acc3_bm25_semantic = float((top3 == labels[m][:, None]).any(axis=1).mean())
@@ -335,7 +335,7 @@ print(f"BM25 accuracy@3 on semantic paraphrases: {acc3_bm25_semantic:.2f}")
 # doubles to 20. Retune the threshold on the tuning split and store it in `tau_strict`.
 # Should it go up or down?
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 cost_wrong = 20.00
 costs_strict = [cost_per_ticket(s_best[tune], labels[tune], t) for t in grid]
 tau_strict = float(grid[int(np.argmin(costs_strict))])

@@ -496,7 +496,7 @@ display(Markdown(report.model_card(card, "Model card: canary_lm")))
 # and the false-positive rate on the plain model texts at the same length. Store them as
 # `det2` and `fpr2` (shares in [0, 1]).
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 det2 = float((z_marked[:, -1] >= 2.0).mean())
 fpr2 = float((z_plain[:, -1] >= 2.0).mean())
 print(f"z >= 2: detection {det2:.0%}, false positives {fpr2:.0%} (theory: 2.3 %)")
@@ -512,7 +512,7 @@ print("exercise 1 OK")
 # moderation set made with `seed=1`, and evaluate it on `messages` above at probability
 # 0.5. Store its false-negative rate on the **disguised** messages as `fnr_disguised`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "hide-input"]
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
