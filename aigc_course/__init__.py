@@ -9,8 +9,7 @@ so the command line starts fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -34,12 +33,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -6,9 +6,7 @@ The names below are imported on first use, so ``from aigc_course.data import Dat
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from .._lazy import lazy_getattr
 from .download import DataError, OfflineError
 
 _LAZY = {
@@ -25,9 +23,4 @@ _LAZY = {
 __all__ = ["DataError", "OfflineError", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
