@@ -10,7 +10,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 NB_SMOKE_BUDGET ?= 60
 
-.PHONY: help setup lab test unit notebooks lint format book notebooks-build checkpoints gpu clean
+.PHONY: help setup lab test unit notebooks exercises lint format book notebooks-build checkpoints gpu clean
 
 help:
 	@echo "make lab          set up on first run, then open JupyterLab on notebooks/"
@@ -52,7 +52,15 @@ notebooks: $(STAMP)
 	  $(BIN)/python -m pytest notebooks -q -p no:cacheprovider -p tests.nbval_timing --nbval-lax \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-test: lint unit notebooks
+# The notebooks that hold exercises, again, with every self-check judging the hidden
+# solution instead of the learner's stub (AIGC_SOLUTIONS=1): a broken solution fails here.
+EXERCISE_NOTEBOOKS = $(shell grep -l "aigc_course.exercises" notebooks/[0-9]*.ipynb)
+exercises: $(STAMP)
+	AIGC_MODE=smoke AIGC_OFFLINE=1 AIGC_SOLUTIONS=1 MPLBACKEND=agg \
+	  $(BIN)/python -m pytest $(EXERCISE_NOTEBOOKS) -q -p no:cacheprovider --nbval-lax \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+test: lint unit notebooks exercises
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output book --warningiserror --keep-going

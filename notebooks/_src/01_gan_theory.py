@@ -436,25 +436,22 @@ plt.show()
 # %% [markdown]
 # ## Exercise
 #
-# Take $p_\text{data} = (0.5, 0.5, 0)$ and $p_g = (0, 0.5, 0.5)$ on three points.
-# Compute $D^*$, then $V(D^*, G)$ by the exact sum, and $\mathrm{JSD}$ by hand; check
-# Theorem 1. Store $D^*$ in `d_ex` and the value in `v_ex`.
-
-# %% tags=["solution", "hide-input"]
-p_ex, q_ex = np.array([0.5, 0.5, 0.0]), np.array([0.0, 0.5, 0.5])
-d_ex = th.optimal_discriminator(p_ex, q_ex)  # (1, 1/2, 0)
-v_ex = th.value_discrete(d_ex, p_ex, q_ex)  # 0.5 log 1 + 0.5 log ½ + 0.5 log ½ + 0.5 log 1
-jsd_ex = 0.5 * math.log(2)  # each KL(·‖m) = ½ log 2 (half the mass is disjoint)
-print(d_ex, v_ex, -math.log(4) + 2 * jsd_ex)
-
-# %% [markdown]
-# Self-check:
+# **Exercise 1 (derive).** Take $p_\text{data} = (0.5, 0.5, 0)$ and $p_g = (0, 0.5, 0.5)$ on
+# three points. By hand, compute $D^*$, then $V(D^*, G)$ by the exact sum, then
+# $\mathrm{JSD}(p_\text{data} \| p_g)$, and check Theorem 1. Write your three answers in the
+# cell below (numbers, not calls to the package), then run the self-check. The solution is
+# hidden; in a new cell, `from aigc_course.exercises import show_solution` and
+# `show_solution("01.disjoint_support")` print it when you want it.
 
 # %%
-assert np.allclose(d_ex, [1.0, 0.5, 0.0])
-assert abs(v_ex - (-math.log(2))) < 1e-12
-assert abs(v_ex - (-math.log(4) + 2 * th.jsd_discrete([0.5, 0.5, 0], [0, 0.5, 0.5]))) < 1e-12
-print("exercise checks passed")
+d_star = None  # your D* on the three points, e.g. [.., .., ..]
+value = None  # V(D*, G)
+jsd = None  # JSD(p_data ‖ p_g)
+
+# %%
+from aigc_course.exercises import check
+
+check("01.disjoint_support", (d_star, value, jsd))
 
 # %% [markdown]
 # ## Summary
