@@ -111,7 +111,7 @@ def _verdict(ex: Exercise, attempt: Any, context: dict[str, Any]) -> str | None:
     return None
 
 
-def check(exercise_id: str, attempt: Any, **context: Any) -> bool:
+def check(exercise_id: str, attempt: Any, **context: Any) -> None:
     """Judge the learner's ``attempt`` at an exercise and print the verdict.
 
     Args:
@@ -119,10 +119,10 @@ def check(exercise_id: str, attempt: Any, **context: Any) -> bool:
         attempt: the learner's answer: a value, a tuple of values, or a function.
         **context: what the judge needs from the notebook (data, a model, …).
 
-    Returns:
-        True when the attempt is right. Never raises for a wrong or missing attempt, so
-        Run All passes with the stubs untouched; in solutions mode (``AIGC_SOLUTIONS=1``)
-        it judges the hidden solution instead and raises ``AssertionError`` if that fails.
+    Prints the verdict (and returns nothing, so a notebook cell shows only the verdict).
+    Never raises for a wrong or missing attempt, so Run All passes with the stubs
+    untouched; in solutions mode (``AIGC_SOLUTIONS=1``) it judges the hidden solution
+    instead and raises ``AssertionError`` if that fails.
     """
     ex = get(exercise_id)
     if solutions_mode():
@@ -130,16 +130,14 @@ def check(exercise_id: str, attempt: Any, **context: Any) -> bool:
         if problem is not None:
             raise AssertionError(f"exercise {ex.id}: the hidden solution fails: {problem}")
         print(f"exercise {ex.id}: the hidden solution passes its check")
-        return True
+        return
     problem = _verdict(ex, attempt, context)
     if problem == "not attempted":
         print(f"exercise {ex.id}: not attempted yet (write your answer in the cell above)")
-        return False
-    if problem is not None:
+    elif problem is not None:
         print(f"exercise {ex.id}: not yet. {problem}")
-        return False
-    print(f"exercise {ex.id}: correct")
-    return True
+    else:
+        print(f"exercise {ex.id}: correct")
 
 
 def show_solution(exercise_id: str) -> None:
