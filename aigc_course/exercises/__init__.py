@@ -32,7 +32,7 @@ from typing import Any
 KINDS = ("derive", "predict", "implement", "explain")
 
 #: chapter modules of this package that define ``EXERCISES``
-CHAPTERS = ("ch01",)
+CHAPTERS = ("ch01", "ch02", "ch03")
 
 
 class NotAttempted(Exception):
