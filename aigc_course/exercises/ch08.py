@@ -1,0 +1,7 @@
+"""Exercises of notebook 08: solutions and judges."""
+
+from __future__ import annotations
+
+from . import Exercise
+
+EXERCISES: list[Exercise] = []
