@@ -874,80 +874,70 @@ print("quality bands hold")
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** Bits per character, nats and perplexity are the same quantity in
+# Write each answer in the cell under its task, then run the self-check below it. The
+# solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
+# and `show_solution("04.units")` (or the id of another exercise) print one when you want it.
+#
+# **Exercise 1 (implement).** Bits per character, nats and perplexity are the same quantity in
 # different units. Write `bpc_to_perplexity(bpc)` (the per-character perplexity,
 # $2^{\text{bpc}}$) and `nats_to_bpc(nats)`; use them to express the training loss
 # $1.0$ nats as bits/char and the perplexity of a model at 1.5 bits/char.
 
 
-# %% tags=["solution", "hide-input"]
+# %%
 def bpc_to_perplexity(bpc):
-    return 2.0**bpc
+    raise NotImplementedError  # your code here: the perplexity of a model at `bpc` bits/char
 
 
 def nats_to_bpc(nats):
-    return nats / np.log(2)
+    raise NotImplementedError  # your code here: `nats` per character, in bits per character
 
-
-print(
-    f"1.0 nats = {nats_to_bpc(1.0):.3f} bits/char; 1.5 bpc = perplexity {bpc_to_perplexity(1.5):.2f}"
-)
 
 # %% [markdown]
 # Self-check:
 
 # %%
-assert abs(nats_to_bpc(np.log(2)) - 1.0) < 1e-12
-assert abs(bpc_to_perplexity(np.log2(tok.vocab_size)) - tok.vocab_size) < 1e-9  # uniform: V
-print("exercise 1 checks pass")
+from aigc_course.exercises import check
+
+check("04.units", (bpc_to_perplexity, nats_to_bpc), vocab_size=tok.vocab_size)
 
 # %% [markdown]
-# **Exercise 2.** Write your own `my_top_k(logits, k)` that sets every logit outside the
-# $k$ largest of its row to $-\infty$ (logits are `(B, V)`). Check it against the
-# package's `top_k_filter`.
+# **Exercise 2 (implement).** Write your own `my_top_k(logits, k)` that sets every logit
+# outside the $k$ largest of its row to $-\infty$ (logits are `(B, V)`). The self-check
+# compares it with the package's `top_k_filter`, ties included.
 
 
-# %% tags=["solution", "hide-input"]
+# %%
 def my_top_k(logits, k):
-    kth = logits.topk(k, dim=-1).values[:, -1:]  # (B, 1) the k-th largest value
-    return logits.masked_fill(logits < kth, float("-inf"))
+    raise NotImplementedError  # your code here: a (B, V) tensor, -inf outside each row's top k
 
 
 # %% [markdown]
 # Self-check:
 
 # %%
-test_logits = torch.randn(4, 30, generator=torch.Generator().manual_seed(0))
-for k in (1, 5, 30):
-    torch.testing.assert_close(my_top_k(test_logits, k), top_k_filter(test_logits, k))
-print("exercise 2 checks pass")
+check("04.top_k", my_top_k)
 
 # %% [markdown]
-# **Exercise 3.** Remove the causal mask in `causal_attention` above (comment out the
-# `masked_fill`) and run the causal-leakage test on it directly: which positions change?
+# **Exercise 3 (predict, then run).** Remove the causal mask in `causal_attention` above
+# (write `leaky_attention`, the same without the `masked_fill`) and run the
+# causal-leakage test on it directly: change the keys and values of positions 7..9 of a
+# 10-position sequence. Which positions' outputs change? Predict first, then measure, and
+# write the positions in `moved_positions`.
 
 
-# %% tags=["solution", "hide-input"]
+# %%
 def leaky_attention(q, k, v):
-    att = q @ k.transpose(-2, -1) / q.size(-1) ** 0.5  # no mask
-    return att.softmax(-1) @ v
+    raise NotImplementedError  # your code here: causal_attention without the mask
 
 
-qa, ka, va = torch.randn(3, 1, 2, 10, 8, generator=torch.Generator().manual_seed(0)).unbind(0)
-kb, vb = ka.clone(), va.clone()
-kb[..., 7:, :] += 1.0  # change keys and values of positions 7..9
-vb[..., 7:, :] += 1.0
-moved = (leaky_attention(qa, kb, vb) - leaky_attention(qa, ka, va)).abs().amax((0, 1, 3))
-print("positions whose output moved:", (moved > 1e-6).nonzero().flatten().tolist())
+moved_positions = None  # the positions (0..9) whose output changes, e.g. [.., ..]
 
 # %% [markdown]
 # Self-check:
 
 # %%
-assert (moved[:7] > 1e-6).all()  # without a mask, the past sees the future
-still = (causal_attention(qa, kb, vb) - causal_attention(qa, ka, va)).abs().amax((0, 1, 3))
-assert (still[:7] < 1e-6).all()  # with the mask, positions 0..6 are untouched
-print("exercise 3 checks pass")
+check("04.causal_leak", (leaky_attention, moved_positions), causal_attention=causal_attention)
 
 # %% [markdown]
 # ## Summary

@@ -1,0 +1,73 @@
+"""Exercises of notebooks 04-09: each judge accepts its solution and rejects likely mistakes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from aigc_course.exercises import get
+
+
+def accepts(exercise_id, attempt=None, **context):
+    ex = get(exercise_id)
+    if attempt is None:
+        attempt = ex.solution(**context)
+    ex.judge(attempt, **context)
+
+
+def rejects(exercise_id, attempt, match, **context):
+    with pytest.raises(AssertionError, match=match):
+        get(exercise_id).judge(attempt, **context)
+
+
+# ---- 04 -------------------------------------------------------------------------------
+
+
+def test_04_units():
+    accepts("04.units", vocab_size=65)
+    accepts("04.units", (lambda b: 2**b, lambda n: n * math.log2(math.e)), vocab_size=65)
+    rejects("04.units", (lambda b: 2**b, lambda n: n * math.log(2)), "divide by log", vocab_size=65)
+    rejects("04.units", (lambda b: 2**b, lambda n: n / math.log10(2)), "log", vocab_size=65)
+    rejects("04.units", (lambda b: math.exp(b), lambda n: n / math.log(2)), "2 to", vocab_size=65)
+
+
+def test_04_top_k():
+    accepts("04.top_k")
+
+    def drops_ties(logits, k):  # keeps exactly k per row, by index
+        idx = logits.topk(k, dim=-1).indices
+        out = torch.full_like(logits, float("-inf"))
+        return out.scatter(-1, idx, logits.gather(-1, idx))
+
+    def drops_kth(logits, k):  # <= instead of <
+        kth = logits.topk(k, dim=-1).values[:, -1:]
+        return logits.masked_fill(logits <= kth, float("-inf"))
+
+    def whole_tensor(logits, k):  # the k-th largest of the whole batch
+        kth = logits.flatten().topk(k).values[-1]
+        return logits.masked_fill(logits < kth, float("-inf"))
+
+    def rescales(logits, k):
+        kth = logits.topk(k, dim=-1).values[:, -1:]
+        return logits.masked_fill(logits < kth, float("-inf")).log_softmax(-1)
+
+    for wrong in (drops_ties, drops_kth, whole_tensor):
+        rejects("04.top_k", wrong, "keep")
+    rejects("04.top_k", rescales, "unchanged")
+
+
+def test_04_causal_leak():
+    def causal(q, k, v):
+        T = q.size(-2)
+        att = q @ k.transpose(-2, -1) / q.size(-1) ** 0.5
+        att = att.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+        return att.softmax(-1) @ v
+
+    accepts("04.causal_leak", causal_attention=causal)
+    leaky, _ = get("04.causal_leak").solution()
+    rejects("04.causal_leak", (leaky, [7, 8, 9]), "which queries", causal_attention=causal)
+    rejects("04.causal_leak", (leaky, [0, 1, 2, 3, 4, 5, 6]), "which queries")
+    rejects("04.causal_leak", (causal, list(range(10))), "without the masked_fill")
+    rejects("04.causal_leak", (leaky, None), "fill in moved_positions")
