@@ -71,3 +71,36 @@ def test_04_causal_leak():
     rejects("04.causal_leak", (leaky, [0, 1, 2, 3, 4, 5, 6]), "which queries")
     rejects("04.causal_leak", (causal, list(range(10))), "without the masked_fill")
     rejects("04.causal_leak", (leaky, None), "fill in moved_positions")
+
+
+# ---- 05 -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bpe():
+    from aigc_course.hf import train_bpe
+
+    text = "the quick brown fox jumps over the lazy dog; a value is returned. " * 40
+    return train_bpe([text], vocab_size=300)
+
+
+def test_05_longest_token(bpe):
+    accepts("05.longest_token", bpe=bpe)
+    longest, n = get("05.longest_token").solution(bpe=bpe)
+    vocab = bpe.get_vocab()
+    raw = max(vocab, key=lambda t: len(bpe.decode([vocab[t]])))
+    if raw != longest:  # the byte-level name (Ġ for a space) rather than the text
+        rejects("05.longest_token", (raw, n), "decode", bpe=bpe)
+    shortest = min((bpe.decode([i]) for i in vocab.values()), key=len)
+    rejects("05.longest_token", (shortest, n), "characters but some token", bpe=bpe)
+    sentence = "The return value of the function"
+    rejects("05.longest_token", (longest, len(sentence)), "count the ids", bpe=bpe)
+    assert n != len(sentence.split())
+    rejects("05.longest_token", (longest, len(sentence.split())), "count the ids", bpe=bpe)
+
+
+def test_05_continuation():
+    accepts("05.continuation")
+    rejects("05.continuation", lambda out, inputs: out[0, -5:], "slice from the prompt")
+    rejects("05.continuation", lambda out, inputs: out[:, inputs["input_ids"].shape[1] :], "1-D")
+    rejects("05.continuation", lambda out, inputs: out[0], "slice from the prompt")

@@ -472,46 +472,42 @@ for name, heads in generated.items():
 # %% [markdown]
 # ## Exercise
 #
-# **Exercise 1.** Using `bpe`, find the longest token (in characters) in its vocabulary,
-# and compute how many BPE tokens the sentence `"The return value of the function"` needs
-# compared with its number of characters.
+# Write each answer in the cell under its task, then run the self-check below it. The
+# solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
+# and `show_solution("05.longest_token")` (or the other id) print one when you want it.
+#
+# **Exercise 1 (derive).** Using `bpe`, find the longest token (in characters, as text)
+# in its vocabulary, and compute how many BPE tokens the sentence
+# `"The return value of the function"` needs compared with its number of characters.
 
-# %% tags=["solution", "hide-input"]
-vocab = bpe.get_vocab()
-longest = max(vocab, key=lambda t: len(bpe.decode([vocab[t]])))
-sentence = "The return value of the function"
-n_sentence = len(bpe.encode(sentence).ids)
-print(
-    f"longest token: {bpe.decode([vocab[longest]])!r}; {n_sentence} tokens for {len(sentence)} chars"
-)
+# %%
+longest_token = None  # the text of the longest token of `bpe`, e.g. "...."
+n_sentence_tokens = None  # BPE tokens of "The return value of the function"
 
 # %% [markdown]
 # Self-check:
 
 # %%
-assert all(len(bpe.decode([i])) <= len(bpe.decode([vocab[longest]])) for i in vocab.values())
-assert n_sentence < len(sentence)
-print("exercise 1 checks pass")
+from aigc_course.exercises import check
+
+check("05.longest_token", (longest_token, n_sentence_tokens), bpe=bpe)
 
 # %% [markdown]
-# **Exercise 2.** Given `out = gpt2.generate(**inputs, max_new_tokens=5, do_sample=False,
+# **Exercise 2 (implement).** Given `out = gpt2.generate(**inputs, max_new_tokens=5, do_sample=False,
 # pad_token_id=hf_tok.eos_token_id)`, write `continuation(out, inputs)` that returns only
 # the new token ids as a 1-D tensor.
 
 
-# %% tags=["solution", "hide-input"]
+# %%
 def continuation(out, inputs):
-    return out[0, inputs["input_ids"].shape[1] :]
+    raise NotImplementedError  # your code here: the new token ids of row 0, as a 1-D tensor
 
 
 # %% [markdown]
 # Self-check:
 
 # %%
-out5 = gpt2.generate(**inputs, max_new_tokens=5, do_sample=False, pad_token_id=hf_tok.eos_token_id)
-assert continuation(out5, inputs).shape == (5,)
-assert torch.equal(continuation(out5, inputs), outs["greedy"][0, n_prompt : n_prompt + 5])
-print("exercise 2 checks pass")
+check("05.continuation", continuation, gpt2=gpt2, inputs=inputs, hf_tok=hf_tok)
 
 # %% [markdown]
 # ## Summary
