@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from aigc_course.business.labelling import Run
 from aigc_course.exercises import get
 
 
@@ -104,3 +105,59 @@ def test_05_continuation():
     rejects("05.continuation", lambda out, inputs: out[0, -5:], "slice from the prompt")
     rejects("05.continuation", lambda out, inputs: out[:, inputs["input_ids"].shape[1] :], "1-D")
     rejects("05.continuation", lambda out, inputs: out[0], "slice from the prompt")
+
+
+# ---- 06 -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runs():
+    acc = {
+        ("real only", 5): [0.60, 0.64, 0.58, 0.62],
+        ("real only", 20): [0.80, 0.82, 0.79, 0.81],
+        ("+ cDCGAN (bought)", 5): [0.70, 0.71, 0.69, 0.73],
+        ("+ cDCGAN (bought)", 20): [0.83, 0.84, 0.82, 0.85],
+    }
+    return [
+        Run(cond, per, seed, a)
+        for (cond, per), accs in acc.items()
+        for seed, a in reversed(list(enumerate(accs)))  # not in seed order
+    ]
+
+
+def test_06_paired_gain(runs):
+    accepts("06.paired_gain", runs=runs, budgets=[5, 20])
+    from aigc_course.business.stats import mean_interval
+
+    gain, lo, hi = get("06.paired_gain").solution(runs=runs, budgets=[5, 20])
+    # unpaired: the interval of the difference from the two separate intervals
+    _, lo_b, hi_b = mean_interval([0.70, 0.71, 0.69, 0.73])
+    _, lo_r, hi_r = mean_interval([0.60, 0.64, 0.58, 0.62])
+    rejects(
+        "06.paired_gain", (gain, lo_b - hi_r, hi_b - lo_r), "paired", runs=runs, budgets=[5, 20]
+    )
+    rejects("06.paired_gain", (gain + 0.13, lo, hi + 0.13), "mean", runs=runs, budgets=[5, 20])
+    rejects("06.paired_gain", (0.03, 0.0, 0.06), "gain", runs=runs, budgets=[5, 20])
+
+
+def test_06_expert_value(runs):
+    from aigc_course.business.labelling import labels_saved
+
+    accepts("06.expert_value", runs=runs, budgets=[5, 20])
+    saved = dict(labels_saved(runs, "+ cDCGAN (bought)"))[5]
+    assert 0 < saved < math.inf
+    rejects("06.expert_value", saved, "times 5.00", runs=runs, budgets=[5, 20])
+    rejects("06.expert_value", saved / 10 * 5.0, "times 5.00", runs=runs, budgets=[5, 20])
+    hurt = [
+        Run(r.condition, r.per_class, r.seed, r.accuracy - 0.2 * (r.condition != "real only"))
+        for r in runs
+    ]
+    accepts("06.expert_value", runs=hurt, budgets=[5, 20])
+    bad = 5.0 * dict(labels_saved(hurt, "+ cDCGAN (bought)"))[5]
+    rejects(
+        "06.expert_value",
+        bad if math.isfinite(bad) else -1.0,
+        "store 0",
+        runs=hurt,
+        budgets=[5, 20],
+    )

@@ -308,47 +308,39 @@ print(f"gain of the bought generator at {small} labels/class: {gain_small:+.3f}"
 # %% [markdown]
 # ## Exercises
 #
+# Write each answer in the cell under its task, then run the self-check below it. The
+# solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
+# and `show_solution("06.paired_gain")` (or the other id) print one when you want it.
+#
 # **Exercise 1 (is the gain real?).** Each seed gives one accuracy for "real only" and one
 # for "+ cDCGAN (bought)" at the smallest budget, on the same labelled subset: a *paired*
 # comparison. Compute the mean paired gain and its 95 % interval into `gain, gain_lo,
-# gain_hi` (use `mean_interval` on the per-seed differences).
-
-
-# %% tags=["solution", "hide-input"]
-def accs(cond, per):
-    return np.array(
-        [
-            r.accuracy
-            for r in sorted(runs, key=lambda r: r.seed)
-            if r.condition == cond and r.per_class == per
-        ]
-    )
-
-
-diff = accs("+ cDCGAN (bought)", budgets[0]) - accs("real only", budgets[0])
-gain, gain_lo, gain_hi = mean_interval(diff)
+# gain_hi` (use `mean_interval` on the per-seed differences; `runs` holds every run).
 
 # %%
-assert gain_lo <= gain <= gain_hi
-assert (
-    abs(gain - (summary["+ cDCGAN (bought)", budgets[0]][0] - summary["real only", budgets[0]][0]))
-    < 1e-9
-)
-print(f"paired gain at {budgets[0]} labels/class: {gain:+.3f} [{gain_lo:+.3f}, {gain_hi:+.3f}]")
+gain, gain_lo, gain_hi = None, None, None  # the mean paired gain and its 95 % interval
+
+# %% [markdown]
+# Self-check:
+
+# %%
+from aigc_course.exercises import check
+
+check("06.paired_gain", (gain, gain_lo, gain_hi), runs=runs, budgets=budgets)
 
 # %% [markdown]
 # **Exercise 2 (the price of a label).** Expert annotation (say medical images) can cost
 # 5.00 per label. Store in `value_expert` the money saved by the bought generator at the
 # smallest budget at that price (0 if it saved nothing or the saving is not measurable).
 
-# %% tags=["solution", "hide-input"]
-saved_small = dict(labels_saved(runs, "+ cDCGAN (bought)"))[budgets[0]]
-value_expert = 5.00 * saved_small if np.isfinite(saved_small) and saved_small > 0 else 0.0
+# %%
+value_expert = None  # money saved at 5.00 per label, smallest budget
+
+# %% [markdown]
+# Self-check:
 
 # %%
-assert value_expert >= 0
-assert value_expert == 0 or abs(value_expert / 5.00 - saved_small) < 1e-9
-print(f"value at 5.00 per label: {value_expert:.0f}")
+check("06.expert_value", value_expert, runs=runs, budgets=budgets)
 
 # %% [markdown]
 # ## Summary
