@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from aigc_course.business.labelling import Run
+from aigc_course.business.roi import CostAssumptions, cost_per_1000
 from aigc_course.exercises import get
 
 
@@ -161,3 +163,27 @@ def test_06_expert_value(runs):
         runs=hurt,
         budgets=[5, 20],
     )
+
+
+# ---- 07 -------------------------------------------------------------------------------
+
+
+def test_07_rewrite_policy():
+    report = SimpleNamespace(unsupported_rate=0.1, faithful_rate=0.6, unsupported_per_item=0.3)
+    ctx = dict(items_per_second=20.0, report=report, assume=CostAssumptions())
+    accepts("07.rewrite_policy", **ctx)
+    rejects("07.rewrite_policy", cost_per_1000(20.0, 0.4, CostAssumptions()), "current", **ctx)
+    rejects("07.rewrite_policy", cost_per_1000(20.0, 0.3, CostAssumptions()), "rewrite rate", **ctx)
+    rejects("07.rewrite_policy", cost_per_1000(5.0, 0.1, CostAssumptions()), "throughput", **ctx)
+    rejects("07.rewrite_policy", 123.0, "CostPer1000", **ctx)
+
+
+def test_07_sample_size():
+    from aigc_course.business.stats import sample_size_per_arm
+
+    n_arm = sample_size_per_arm(0.05, -0.005)
+    accepts("07.sample_size", n_arm=n_arm)
+    n = sample_size_per_arm(0.05, 0.001)
+    rejects("07.sample_size", (sample_size_per_arm(0.05, 0.1), 0.1), "absolute", n_arm=n_arm)
+    rejects("07.sample_size", (sample_size_per_arm(0.05, 0.01), 0.3), "absolute", n_arm=n_arm)
+    rejects("07.sample_size", (n, n_arm / n), "n_small divided by n_arm", n_arm=n_arm)

@@ -466,34 +466,42 @@ except ImportError:
 # %% [markdown]
 # ## Exercises
 #
+# Write each answer in the cell under its task, then run the self-check below it. The
+# solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
+# and `show_solution("07.rewrite_policy")` (or the other id) print one when you want it.
+#
 # **Exercise 1 — which check triggers a rewrite?** Above, every item that is not fully
 # faithful is rewritten. A cheaper policy rewrites only items with an *unsupported*
 # claim (a missing attribute is harmless, a wrong one is not). Compute the cost per
 # 1,000 greedy items under that policy with the default assumptions, as `cost_unsupported`
 # (a `CostPer1000`).
 
-# %% tags=["solution", "hide-input"]
-cost_unsupported = cost_per_1000(items_per_second, g.unsupported_rate, assume)
-print(f"rewrite only unsupported claims: ${cost_unsupported.total:.2f} per 1,000 items")
+# %%
+cost_unsupported = None  # a CostPer1000: rewrite only the items with an unsupported claim
+
+# %% [markdown]
+# Self-check:
 
 # %%
-assert abs(cost_unsupported.rewrite - 1000 * g.unsupported_rate * 40 / 12) < 1e-6
-assert cost_unsupported.total <= costs["measured"].total + 1e-9
-print("exercise 1 OK")
+from aigc_course.exercises import check
+
+context = dict(items_per_second=items_per_second, report=g, assume=assume)
+check("07.rewrite_policy", cost_unsupported, **context)
 
 # %% [markdown]
 # **Exercise 2 — how big a test?** The marketing team wants to detect a *gain* of one
 # tenth of a point (5.0 % → 5.1 %) at the same α and power. How many visitors per arm
 # does that take (`n_small`), and how many times the test above is it (`ratio`)?
 
-# %% tags=["solution", "hide-input"]
-n_small = sample_size_per_arm(0.05, 0.001)
-ratio = n_small / n_arm
-print(f"{n_small:,} visitors per arm, {ratio:.0f} times more: n grows like 1 / lift²")
+# %%
+n_small = None  # visitors per arm to detect 5.0 % -> 5.1 %
+ratio = None  # n_small / n_arm
+
+# %% [markdown]
+# Self-check:
 
 # %%
-assert n_small > 10 * n_arm and 20 < ratio < 30
-print("exercise 2 OK")
+check("07.sample_size", (n_small, ratio), n_arm=n_arm)
 
 # %% [markdown]
 # ## Summary
