@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -187,3 +188,59 @@ def test_07_sample_size():
     rejects("07.sample_size", (sample_size_per_arm(0.05, 0.1), 0.1), "absolute", n_arm=n_arm)
     rejects("07.sample_size", (sample_size_per_arm(0.05, 0.01), 0.3), "absolute", n_arm=n_arm)
     rejects("07.sample_size", (n, n_arm / n), "n_small divided by n_arm", n_arm=n_arm)
+
+
+# ---- 08 -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def retrieval():
+    rng = np.random.default_rng(0)
+    n, n_faq = 60, 8
+    labels = rng.integers(-1, n_faq, n)
+    s = rng.normal(0, 1, (n, n_faq))
+    ok = labels >= 0
+    s[ok, labels[ok]] += rng.normal(1.2, 1.0, ok.sum())
+    kinds = np.where(labels < 0, "out-of-scope", np.where(np.arange(n) % 2, "semantic", "lexical"))
+    return dict(scores={"BM25": s}, labels=labels, kinds=kinds)
+
+
+def test_08_acc3_by_hand(retrieval):
+    from aigc_course.business.retrieval import accuracy_at_k
+
+    accepts("08.acc3_by_hand", **retrieval)
+    s, lab, m = retrieval["scores"]["BM25"], retrieval["labels"], retrieval["kinds"] == "semantic"
+    assert accuracy_at_k(s[m], lab[m], 1) != accuracy_at_k(s[m], lab[m], 3)
+    rejects("08.acc3_by_hand", accuracy_at_k(s[m], lab[m], 1), "accuracy@1", **retrieval)
+    rejects("08.acc3_by_hand", accuracy_at_k(s, lab, 3), "every question", **retrieval)
+    lowest = float((np.argsort(s[m], axis=1)[:, :3] == lab[m][:, None]).any(1).mean())
+    rejects("08.acc3_by_hand", lowest, "lowest", **retrieval)
+
+
+def test_08_tau_strict(retrieval):
+    s, lab = retrieval["scores"]["BM25"], retrieval["labels"]
+    tune = np.arange(len(lab)) % 3 != 0
+    grid = np.quantile(s, np.linspace(0, 1, 101))
+
+    def cost(t, wrong):
+        top, answered = s[tune].argmax(1), s[tune].max(1) >= t
+        right = answered & (top == lab[tune])
+        return (right * 0.01 + (answered & ~right) * wrong + ~answered * 4.0).mean()
+
+    tau = float(grid[int(np.argmin([cost(t, 10.0) for t in grid]))])
+    ctx = dict(s_best=s, labels=lab, tune=tune, grid=grid, tau=tau, cost_human=4.0, cost_auto=0.01)
+    accepts("08.tau_strict", **ctx)
+    strict, _ = get("08.tau_strict").solution(**ctx)
+    assert strict > tau  # the toy data make the move visible
+    rejects("08.tau_strict", (strict, "down"), "'up'", **ctx)
+    rejects("08.tau_strict", (strict, "same"), "'up'", **ctx)
+    ctx_same = dict(ctx, tau=strict)  # had the threshold not moved
+    accepts("08.tau_strict", **ctx_same)
+    rejects("08.tau_strict", (strict, "up"), "'same'", **ctx_same)
+    rejects("08.tau_strict", (tau, "up"), "cost_wrong", **ctx)  # forgot to change the cost
+    on_all = float(grid[int(np.argmin([cost(t, 20.0) for t in grid]))])
+    ctx_all = dict(ctx, tune=np.ones(len(lab), bool))
+    if on_all != strict:
+        rejects(
+            "08.tau_strict", (get("08.tau_strict").solution(**ctx_all)[0], "up"), "tuning", **ctx
+        )

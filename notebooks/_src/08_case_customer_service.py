@@ -318,32 +318,41 @@ for name, r in retrievers.items():
 # %% [markdown]
 # ## Exercises
 #
+# Write each answer in the cell under its task, then run the self-check below it. The
+# solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
+# and `show_solution("08.acc3_by_hand")` (or the other id) print one when you want it.
+#
 # **Exercise 1 (accuracy@k by hand).** Without `accuracy_at_k`, compute BM25's
 # accuracy@3 on the *semantic* questions and store it in `acc3_bm25_semantic`.
 
-# %% tags=["solution", "hide-input"]
-m = kinds == "semantic"
-top3 = np.argsort(-scores["BM25"][m], axis=1, kind="stable")[:, :3]
-acc3_bm25_semantic = float((top3 == labels[m][:, None]).any(axis=1).mean())
+# %%
+acc3_bm25_semantic = None  # BM25 accuracy@3 on the semantic questions, computed by hand
+
+# %% [markdown]
+# Self-check:
 
 # %%
-assert abs(acc3_bm25_semantic - accuracy_at_k(scores["BM25"][m], labels[m], 3)) < 1e-12
-print(f"BM25 accuracy@3 on semantic paraphrases: {acc3_bm25_semantic:.2f}")
+from aigc_course.exercises import check
+
+check("08.acc3_by_hand", acc3_bm25_semantic, scores=scores, labels=labels, kinds=kinds)
 
 # %% [markdown]
 # **Exercise 2 (a costlier mistake).** A regulator fines wrong answers: `cost_wrong`
 # doubles to 20. Retune the threshold on the tuning split and store it in `tau_strict`.
-# Should it go up or down?
-
-# %% tags=["solution", "hide-input"]
-cost_wrong = 20.00
-costs_strict = [cost_per_ticket(s_best[tune], labels[tune], t) for t in grid]
-tau_strict = float(grid[int(np.argmin(costs_strict))])
-cost_wrong = 10.00  # restore the default
+# Should it go up or down? Predict first, then store `"up"`, `"down"` or `"same"` in
+# `direction`.
 
 # %%
-assert tau_strict >= tau, (tau_strict, tau)  # wrong answers cost more: answer less
-print(f"threshold {tau:.3f} -> {tau_strict:.3f} when a wrong answer costs twice as much")
+tau_strict = None  # the threshold tuned on the tuning split with cost_wrong = 20.00
+direction = None  # "up", "down" or "same", compared with tau
+
+# %% [markdown]
+# Self-check:
+
+# %%
+context = dict(s_best=s_best, labels=labels, tune=tune, grid=grid, tau=tau)
+context.update(cost_human=cost_human, cost_auto=cost_auto)
+check("08.tau_strict", (tau_strict, direction), **context)
 
 # %% [markdown]
 # ## Summary
