@@ -244,3 +244,42 @@ def test_08_tau_strict(retrieval):
         rejects(
             "08.tau_strict", (get("08.tau_strict").solution(**ctx_all)[0], "up"), "tuning", **ctx
         )
+
+
+# ---- 09 -------------------------------------------------------------------------------
+
+
+def test_09_threshold():
+    rng = np.random.default_rng(0)
+    z_marked, z_plain = rng.normal(3, 2, (40, 4)), rng.normal(0, 1, (40, 4))
+    z_marked[:, 0] -= 2  # shorter texts, lower z
+    ctx = dict(z_marked=z_marked, z_plain=z_plain)
+    accepts("09.threshold", **ctx)
+    det2, fpr2 = get("09.threshold").solution(**ctx)
+    rejects("09.threshold", (100 * det2, 100 * fpr2), "percentages", **ctx)
+    rejects("09.threshold", (float((z_marked[:, 0] >= 2).mean()), fpr2), "last column", **ctx)
+    rejects("09.threshold", (det2, float((z_marked[:, -1] < 2).mean())), "z_plain", **ctx)
+    rejects("09.threshold", (float((z_marked[:, -1] >= 4).mean()), fpr2), "z >= 2", **ctx)
+
+
+def test_09_learned_filter():
+    from aigc_course.business import moderation
+
+    messages = moderation.make_moderation_set(600, harmful_share=0.2, hard_share=0.5, seed=0)
+    kinds = np.array([m.kind for m in messages])
+    dis = kinds == "disguised"
+    scores = np.array([moderation.keyword_score(m.text) for m in messages])
+    ctx = dict(messages=messages, dis=dis, scores=scores)
+    assert dis.sum() >= 10
+    accepts("09.learned_filter", **ctx)
+    keyword = float(np.mean(scores[dis] < 1.5))
+    rejects("09.learned_filter", keyword, "keyword", **ctx)
+    right = get("09.learned_filter").solution(**ctx)
+    rejects("09.learned_filter", 1 - right, "below 0.5|keyword", **ctx)  # caught, not missed
+    rejects("09.learned_filter", 100 * right + 50, "percentage", **ctx)
+    harmful = np.array([m.harmful for m in messages])
+    from aigc_course.exercises.ch09 import _fit_filter
+
+    fnr_all = float(np.mean(_fit_filter(messages)[harmful] < 0.5))
+    if abs(fnr_all - right) > 2 / dis.sum():
+        rejects("09.learned_filter", fnr_all, "disguised", **ctx)
