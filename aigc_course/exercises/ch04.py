@@ -53,7 +53,7 @@ def _top_k_cases():
     gen = torch.Generator().manual_seed(0)
     rows = torch.randn(4, 30, generator=gen)
     ties = torch.tensor([[3.0, 1.0, 3.0, 2.0, 2.0, 0.0], [0.0, 0.0, 0.0, 5.0, 5.0, -1.0]])
-    yield rows, (1, 5, 29)
+    yield rows, (1, 5, 29, 30)
     yield ties, (1, 2, 3, 4)
     yield torch.randn(1, 7, generator=gen), (1, 6)
 
