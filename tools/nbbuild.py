@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
 SRC_DIR = NB_DIR / "_src"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-KEEP_CELL_METADATA = ("tags", "jupyter")
+# lines_to_next_cell: the blank lines jupytext keeps between cells, so the pair round-trips
+KEEP_CELL_METADATA = ("tags", "jupyter", "lines_to_next_cell")
 
 
 def target_of(src: Path) -> Path:
@@ -137,6 +138,21 @@ def sources_match(src: Path) -> str | None:
     return None
 
 
+def refresh_metadata(src: Path) -> None:
+    """Copy the cell metadata of a source onto its built notebook, without executing it
+    (the cells must match: see :func:`sources_match`)."""
+    problem = sources_match(src)
+    if problem:
+        raise SystemExit(problem)
+    want = read_source(src)
+    target = target_of(src)
+    have = nbformat.read(target, as_version=4)
+    for a, b in zip(want.cells, have.cells, strict=True):
+        b.metadata = {k: v for k, v in a.metadata.items() if k in KEEP_CELL_METADATA}
+    nbformat.write(have, target)
+    print(f"{target.name}: cell metadata refreshed from its source")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sources", nargs="*", type=Path, help="percent scripts in notebooks/_src")
@@ -152,14 +168,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="only check that every notebook matches its source"
     )
+    parser.add_argument(
+        "--metadata",
+        action="store_true",
+        help="copy cell metadata (tags, blank lines) from the sources without executing",
+    )
     args = parser.parse_args(argv)
-    sources = sorted(SRC_DIR.glob("[0-9]*.py")) if (args.all or args.check) else args.sources
+    every = args.all or args.check or (args.metadata and not args.sources)
+    sources = sorted(SRC_DIR.glob("[0-9]*.py")) if every else args.sources
     if not sources:
         parser.error("name a source in notebooks/_src, or pass --all")
     if args.check:
         problems = [p for s in sources if (p := sources_match(s))]
         print("\n".join(problems) or f"{len(sources)} notebooks match their sources")
         return 1 if problems else 0
+    if args.metadata:
+        for src in sources:
+            refresh_metadata(src.resolve())
+        return 0
     if args.write and args.mode != "workshop":
         print(f"note: committed notebooks are built in workshop mode, this is {args.mode}")
     for src in sources:
