@@ -7,7 +7,7 @@ The game is
 For fixed G the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_g(x))
 (Proposition 1), and then
 
-    V(G, D*) = −log 4 + 2 · JSD(p_data ‖ p_g)                      (Theorem 1)
+    V(D*, G) = −log 4 + 2 · JSD(p_data ‖ p_g)                      (Theorem 1)
 
 which is minimal, −log 4, exactly when p_g = p_data. Everything below evaluates these
 quantities either as **exact sums** over discrete distributions or by **quadrature**

@@ -155,7 +155,7 @@ assert abs(v_star - rhs) < 4 * se and abs(v_swapped - rhs) > 40 * se
 # ### Step 3 · The global optimum
 #
 # KL divergences are non-negative, so $\mathrm{JSD} \ge 0$, with equality exactly when
-# $p_\text{data} = m = p_g$. Hence $V(G, D^*) \ge -\log 4$, and the minimum is reached
+# $p_\text{data} = m = p_g$. Hence $V(D^*, G) \ge -\log 4$, and the minimum is reached
 # **only** at $p_g = p_\text{data}$, where $D^* \equiv \tfrac12$: the discriminator can do no
 # better than a coin. At the other extreme, distributions with disjoint supports give the
 # largest value, $\mathrm{JSD} = \log 2$ and $V(D^*, G) = 0$, *however far apart they are*:
@@ -200,6 +200,10 @@ ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
+# As the discriminator wins ($D(G(z)) \to 0$, to the left) the saturating gradient shrinks
+# in proportion to $D$, a thousandfold at $D = 10^{-3}$, while the non-saturating one stays
+# close to 1.
+#
 # The experiment: 1-D data $\mathcal N(2, 0.5^2)$; an affine generator $x = a z + b$ started
 # far away at $\mathcal N(-3, 1)$; a discriminator (MLP) first trained against it so that it
 # wins. Then both players train; the generator by plain SGD, so its step is proportional to
