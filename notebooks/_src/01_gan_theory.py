@@ -533,6 +533,7 @@ panel  # live sliders in JupyterLab; headless runs just skip the widget view
 # %% tags=["nbval-check-output"]
 from aigc_course.metrics.image import ring_centers, ring_scores, sample_ring
 
+_ = torch.manual_seed(0)
 ring = sample_ring(2000, sigma=0.05, seed=0)
 real_scores = ring_scores(ring, ring_centers(), 0.05)
 one_mode = ring_scores(ring_centers()[2] + 0.05 * torch.randn(2000, 2), ring_centers(), 0.05)
@@ -621,6 +622,7 @@ def gradient_penalty_scratch(f, real, fake):
 # penalty 0, with $\|w\| = 3$ exactly $(3 - 1)^2 = 4$.
 
 # %% tags=["nbval-check-output"]
+_ = torch.manual_seed(1)
 critic = MLPDiscriminator(MLPGANConfig(data_dim=2, hidden=32, n_layers=1))
 real, fake = sample_ring(256, seed=1), torch.randn(256, 2)
 _ = torch.manual_seed(0)
@@ -647,6 +649,7 @@ for norm in (1.0, 3.0):
 # $\sigma_\max$ is 1, and no input gradient of the network is longer than 1.
 
 # %% tags=["nbval-check-output"]
+_ = torch.manual_seed(0)
 sn_critic = MLPDiscriminator(MLPGANConfig(data_dim=2, hidden=64, n_layers=2, spectral_norm=True))
 for _ in range(50):  # each training-mode forward runs one power-iteration step
     sn_critic(torch.randn(8, 2))
