@@ -84,6 +84,7 @@ class MLPGANConfig:
     latent_dim: int = 2  # nz
     hidden: int = 128
     n_layers: int = 3  # hidden layers in each network
+    spectral_norm: bool = False  # divide each of D's weight matrices by its top singular value
 
     @classmethod
     def tiny(cls, data_dim: int = 2) -> MLPGANConfig:
@@ -114,12 +115,23 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x (B, data_dim) → logits (B,). LeakyReLU keeps gradients alive for negative inputs."""
+    """x (B, data_dim) → logits (B,). LeakyReLU keeps gradients alive for negative inputs.
+
+    With ``config.spectral_norm`` every linear layer is reparameterised as W / σ_max(W)
+    (one power iteration per training forward pass), so each layer and LeakyReLU are
+    1-Lipschitz and so is the network.
+
+    References: Miyato et al. 2018, "Spectral Normalization for GANs", Eq. 8 and Alg. 1.
+    """
 
     def __init__(self, config: MLPGANConfig) -> None:
         super().__init__()
         self.config = config
         self.net = _mlp(config.data_dim, config.hidden, config.n_layers, 1, nn.LeakyReLU)
+        if config.spectral_norm:
+            for i, layer in enumerate(self.net):
+                if isinstance(layer, nn.Linear):
+                    self.net[i] = nn.utils.parametrizations.spectral_norm(layer)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(x).squeeze(-1)

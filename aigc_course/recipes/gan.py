@@ -1,7 +1,7 @@
 """Recipes for the GAN chapter's committed artifacts (the registry runs them in order)::
 
     aigc-course recipes mnist_classifier       # the evaluation instrument
-    aigc-course recipes gan_ring_8gaussians    # vanilla GAN vs WGAN-GP on the ring
+    aigc-course recipes gan_ring_8gaussians    # vanilla GAN, WGAN-GP, SN-GAN on the ring
     aigc-course recipes dcgan_mnist            # unconditional DCGAN (+ its history)
     aigc-course recipes cdcgan_mnist           # class-conditional DCGAN (+ its history)
     aigc-course recipes dcgan_reference_mnist  # PyTorch-tutorial recipe, same time
@@ -30,6 +30,9 @@ CDCGAN = "cdcgan_mnist"
 REFERENCE = "dcgan_reference_mnist"
 RING = "gan_ring_8gaussians"
 RING_SEEDS = (0, 1, 2)
+RING_FULL_STEPS = 1000
+RING_D_LAYERS = (1, 3)  # the discriminator's hidden layers: collapses with 1
+RING_EVERY = 100
 REFERENCE_SECONDS = 500.0
 
 
@@ -207,43 +210,67 @@ def dcgan_reference_mnist(seconds: float = REFERENCE_SECONDS) -> Path:
 
 
 def ring_steps(mode: str | None = None) -> dict[str, int]:
-    """Generator steps for the ring experiment, by mode."""
+    """Generator steps for the ring experiment, by variant and mode."""
     return {
-        "bce": by_mode(smoke=40, workshop=1000, full=3000, mode=mode),
-        "wgan-gp": by_mode(smoke=20, workshop=600, full=3000, mode=mode),
+        "bce": by_mode(smoke=40, workshop=600, full=RING_FULL_STEPS, mode=mode),
+        "wgan-gp": by_mode(smoke=20, workshop=400, full=RING_FULL_STEPS, mode=mode),
+        "bce-sn": by_mode(smoke=40, workshop=600, full=RING_FULL_STEPS, mode=mode),
     }
 
 
 def gan_ring_8gaussians() -> Path:
-    """Vanilla GAN vs WGAN-GP on the 8-Gaussian ring, over seeds: final samples (float16)
+    """Vanilla GAN, WGAN-GP and a spectrally normalised GAN on the 8-Gaussian ring, with
+    the same generator and a discriminator of one hidden layer (Metz et al. 2017's size,
+    with which the vanilla GAN collapses) or three, over seeds: final samples (float16)
     and coverage during training. No weights: the results are what the notebook shows."""
     from ..device import seed_everything
     from ..metrics.image import ring_centers, ring_scores
-    from ..training.gan import ring_config, train_ring_gan
+    from ..training.gan import RING_VARIANTS, ring_config, train_ring_gan
 
     seed_everything(SEED)
     steps = ring_steps()
     tensors, results = {}, {}
-    for loss in ("bce", "wgan-gp"):
-        for seed in RING_SEEDS:
-            out = train_ring_gan(loss, seed, steps[loss], progress=True)
-            r = ring_scores(out["samples"], ring_centers(), 0.05)
-            key = f"{loss}/seed{seed}"
-            tensors[key] = out["samples"].half()
-            tensors[key + "/coverage"] = torch.tensor(out["coverage"], dtype=torch.float32)
-            results[key] = {
-                "modes_covered": r.modes_covered,
-                "high_quality": r.high_quality,
-                "counts": list(r.counts),
-                "seconds": out["history"].seconds,
-                "steps": out["history"].steps,
-            }
-            print(key, results[key])
+    runs = [(v, d, seed) for d in RING_D_LAYERS for v in RING_VARIANTS for seed in RING_SEEDS]
+    for variant, d_layers, seed in runs:
+        out = train_ring_gan(
+            variant, seed, steps[variant], d_layers=d_layers, eval_every=RING_EVERY
+        )
+        r = ring_scores(out["samples"], ring_centers(), 0.05)
+        key = f"{variant}/D{d_layers}/seed{seed}"
+        tensors[key] = out["samples"].half()
+        tensors[key + "/coverage"] = torch.tensor(out["coverage"], dtype=torch.float32)
+        results[key] = {
+            "modes_covered": r.modes_covered,
+            "high_quality": r.high_quality,
+            "mode_jsd": r.mode_jsd,
+            "counts": list(r.counts),
+            "seconds": out["history"].seconds,
+            "steps": out["history"].steps,
+        }
+        print(key, results[key], flush=True)
     settings = {}
-    for loss in ("bce", "wgan-gp"):
-        c = ring_config(loss, steps[loss])
-        settings[loss] = {"lr": c.lr, "betas": list(c.betas), "n_critic": c.n_critic}
-    config = {"sigma": 0.05, "radius": 2.0, "n_modes": 8, "hidden": 128, "steps": steps}
+    for variant in RING_VARIANTS:
+        c = ring_config(variant, steps[variant])
+        settings[variant] = {
+            "loss": c.loss,
+            "lr": c.lr,
+            "betas": list(c.betas),
+            "n_critic": c.n_critic,
+            "gp_weight": c.gp_weight if c.loss == "wgan-gp" else None,
+            "spectral_norm": variant == "bce-sn",
+        }
+    config = {
+        "sigma": 0.05,
+        "radius": 2.0,
+        "n_modes": 8,
+        "hidden": 128,
+        "g_layers": 3,
+        "d_layers": list(RING_D_LAYERS),
+        "latent_dim": 2,
+        "batch_size": 256,
+        "steps": steps,
+        "eval_every": RING_EVERY,
+    }
     meta = {
         "family": "record",
         "config": {**config, "settings": settings},
