@@ -288,11 +288,12 @@ check("02.generator_step", generator_step)
 # > 1. *Swapped log terms or a sign error* in the objective, or the D loss written as
 # >    $\log D(x) + \log D(G(z))$ (notebook 01 and `test_swapped_log_terms_learn_the_opposite`).
 # > 2. *One backward over `loss_D + loss_G`*, stepping both optimizers, without detaching the
-# >    fakes (below, measured).
+# >    fakes (below, measured; `test_summed_backward_pins_d_on_fakes_at_one_half`).
 # > 3. *A generator for 32×32 (or 64×64) images* trained against 28×28 MNIST: our
 # >    discriminator refuses it (next cell; `test_32x32_generator_is_rejected`).
 # > 4. *Sigmoid + `BCELoss`* instead of logits + `BCEWithLogitsLoss`: the gradient fades from
-# >    a logit of about −28 (the sweep above; `test_sigmoid_bceloss_mistake_loses_the_gradient`).
+# >    a logit of about −28 (the sweep above;
+# >    `test_sigmoid_bceloss_gradient_fades_from_a_logit_of_about_minus_28`).
 
 # %%
 try:
