@@ -214,11 +214,10 @@ import copy
 from aigc_course.training.gan import make_optimizers, update_D, update_G
 
 bce = nn.functional.binary_cross_entropy_with_logits
-G, D = build_dcgan(DCGANConfig(), seed=0)
-G, D = G.to(device), D.to(device)
+G, D = build_dcgan(DCGANConfig(), seed=0)  # on the CPU: one step, compared exactly
 G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)  # the same players, for the package's step
-x_real = to_signed(data.x_train[:64])  # (64, 1, 28, 28) in [-1, 1]
-z = torch.randn(64, nz, generator=torch.Generator().manual_seed(0)).to(device)
+x_real = to_signed(data.x_train[:64]).cpu()  # (64, 1, 28, 28) in [-1, 1]
+z = torch.randn(64, nz, generator=torch.Generator().manual_seed(0))
 opt_G, opt_D = make_optimizers(G, D)
 fake = G(z).detach()  # detached: no gradient flows into G
 real_logits, fake_logits = D(x_real), D(fake)
@@ -297,7 +296,7 @@ check("02.generator_step", generator_step)
 
 # %%
 try:
-    D(torch.zeros(2, 1, 32, 32, device=device))
+    D(torch.zeros(2, 1, 32, 32))
 except ValueError as err:
     print("ValueError:", err)
 
