@@ -66,3 +66,42 @@ def test_summed_backward_pins_d_on_fakes_at_one_half():
         d_fake.append(torch.sigmoid(a_f).mean().item())
     assert abs(sum(d_fake[-10:]) / 10 - 0.5) < 0.02
     assert torch.sigmoid(D(x)).mean() > 0.7  # D still learns the real side
+
+
+def _adam_first_step_holds(step) -> bool:
+    """Notebook 02's smoke check: one generator step from a fresh Adam moves every weight
+    by −lr·g/(|g| + eps), g the gradient of −log D(G(z)) computed independently."""
+    import copy
+
+    G_a, D_a = build_dcgan(DCGANConfig.tiny(), seed=0)
+    G_b, D_b = copy.deepcopy(G_a), copy.deepcopy(D_a)
+    z = torch.randn(16, G_a.config.latent_dim, generator=torch.Generator().manual_seed(3))
+    grads = torch.autograd.grad(F.softplus(-D_b(G_b(z))).mean(), list(G_b.parameters()))
+    opt, _ = make_optimizers(G_a, D_a)
+    step(G_a, D_a, opt, z)
+    return all(
+        torch.allclose(p_a, p_b - 2e-4 * g / (g.abs() + 1e-8), rtol=0, atol=1e-6)
+        for p_a, p_b, g in zip(G_a.parameters(), G_b.parameters(), grads, strict=True)
+    )
+
+
+def _g_step(detach=False, backward=True, step=True):
+    def run(G, D, opt, z):
+        fake = G(z).detach() if detach else G(z)
+        loss = F.softplus(-D(fake)).mean()
+        opt.zero_grad()
+        if backward and loss.requires_grad:
+            loss.backward()
+        if step:
+            opt.step()
+
+    return run
+
+
+def test_the_notebooks_smoke_check_fails_for_a_broken_generator_step():
+    from aigc_course.training.gan import update_G
+
+    assert _adam_first_step_holds(update_G)
+    assert _adam_first_step_holds(_g_step())
+    for broken in (dict(detach=True), dict(backward=False), dict(step=False)):
+        assert not _adam_first_step_holds(_g_step(**broken)), broken
