@@ -9,6 +9,12 @@ mode-coverage metrics of the 8-Gaussian ring.
 * **Class entropy**: the entropy (bits) of the histogram of predicted classes; log2(10)
   ≈ 3.32 bits when every digit is generated equally often, lower under mode collapse.
 * **Conditional accuracy**: the share of samples classified as the requested digit.
+* **Precision and recall** on the same features (Kynkäänniemi et al. 2019): the share of
+  samples that fall inside the k-NN balls of the real features (quality), and the share of
+  real images that fall inside the k-NN balls of the samples (coverage). FID folds both
+  into one number; these two keep them apart.
+* **Nearest neighbours** in pixel space: the memorisation check (a sample beside its
+  closest training image).
 
 :func:`evaluate_generator` is the protocol every committed generator is scored with
 (1,000 samples, noise seed 0, against the test split, with the committed classifier).
@@ -153,6 +159,91 @@ def blur(images: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
     k = k / k.sum()
     x = F.conv2d(images, k.view(1, 1, 1, -1), padding=(0, radius))
     return F.conv2d(x, k.view(1, 1, -1, 1), padding=(radius, 0))
+
+
+# ----------------------------------------------------------------------------- precision, recall
+
+
+def _kth_neighbour_radius(features: torch.Tensor, k: int, batch_size: int = 1024) -> torch.Tensor:
+    """(N,) distance of each row to its k-th nearest *other* row."""
+    f = features.double()
+    out = []
+    for i in range(0, len(f), batch_size):
+        d = torch.cdist(f[i : i + batch_size], f)  # (b, N); the row itself is at distance 0
+        out.append(d.kthvalue(k + 1, dim=1).values)  # k + 1: skip the point itself
+    return torch.cat(out)
+
+
+def _inside_any_ball(
+    points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, batch_size: int = 1024
+) -> torch.Tensor:
+    """(P,) bool: the point lies within radius of at least one centre."""
+    p, c = points.double(), centres.double()
+    out = []
+    for i in range(0, len(p), batch_size):
+        d = torch.cdist(p[i : i + batch_size], c)  # (b, C)
+        out.append((d <= radii[None, :]).any(dim=1))
+    return torch.cat(out)
+
+
+@dataclass(frozen=True)
+class PrecisionRecall:
+    """Improved precision and recall of generated features against real ones."""
+
+    precision: float  # share of samples inside the real manifold (quality)
+    recall: float  # share of real images inside the generated manifold (coverage)
+    k: int
+
+
+def precision_recall(
+    real_features: torch.Tensor, fake_features: torch.Tensor, k: int = 3
+) -> PrecisionRecall:
+    """Improved precision and recall (Kynkäänniemi et al. 2019, Eqs. 1–2).
+
+    Each set's manifold is the union of balls around its points, of radius the distance to
+    the point's k-th nearest neighbour in the same set. Precision is the share of fake
+    features inside the real manifold; recall the share of real features inside the fake
+    manifold.
+
+    Args:
+        real_features: (N, d) features of real images (e.g. :func:`classify`'s features).
+        fake_features: (M, d) features of generated images.
+        k: neighbourhood size (the paper uses 3).
+
+    References: Kynkäänniemi, Karras, Laine, Lehtinen, Aila 2019, "Improved Precision and
+    Recall Metric for Assessing Generative Models", NeurIPS, §2.
+    """
+    if real_features.ndim != 2 or fake_features.ndim != 2:
+        raise ValueError("features must be (N, d) matrices")
+    if min(len(real_features), len(fake_features)) <= k:
+        raise ValueError(f"each set needs more than k={k} points")
+    r_real = _kth_neighbour_radius(real_features, k)
+    r_fake = _kth_neighbour_radius(fake_features, k)
+    precision = _inside_any_ball(fake_features, real_features, r_real).double().mean()
+    recall = _inside_any_ball(real_features, fake_features, r_fake).double().mean()
+    return PrecisionRecall(float(precision), float(recall), k)
+
+
+def nearest_neighbours(
+    queries: torch.Tensor, references: torch.Tensor, batch_size: int = 512
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Closest reference of each query in pixel (Euclidean) space: the memorisation check.
+
+    Args:
+        queries: (Q, ...) images, e.g. generated samples in [0, 1].
+        references: (R, ...) images of the same shape, e.g. the training digits.
+
+    Returns:
+        (distances (Q,), indices (Q,) into ``references``), on CPU.
+    """
+    q = queries.detach().flatten(1).double().cpu()
+    r = references.detach().flatten(1).double().cpu()
+    dists, idx = [], []
+    for i in range(0, len(q), batch_size):
+        d, j = torch.cdist(q[i : i + batch_size], r).min(dim=1)
+        dists.append(d)
+        idx.append(j)
+    return torch.cat(dists), torch.cat(idx)
 
 
 # ----------------------------------------------------------------------------- protocol

@@ -257,7 +257,8 @@ def dcgan_init_(module: nn.Module) -> None:
 
     References:
         Radford et al. 2016, §4 ("All weights were initialized from a zero-centered
-        Normal distribution with standard deviation 0.02").
+        Normal distribution with standard deviation 0.02"). The BatchNorm scale
+        N(1, 0.02) is not in the paper: it is the PyTorch DCGAN tutorial's ``weights_init``.
     """
     if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
         nn.init.normal_(module.weight, 0.0, 0.02)
