@@ -41,8 +41,10 @@ def test_losses_equal_bce_with_logits():
 
 
 def test_sigmoid_bceloss_mistake_loses_the_gradient():
-    """Common mistake 4: Sigmoid + BCELoss. A confidently wrong logit gives zero gradient
-    (BCELoss clamps log(0) at -100) where BCEWithLogitsLoss gives the right one, -1."""
+    """Common mistake 4: Sigmoid + BCELoss. At a logit of -150 the float32 sigmoid is
+    exactly 0, so the gradient is 0 (and the loss is capped at 100 by BCELoss's clamp of the
+    log at -100), where BCEWithLogitsLoss gives the right gradient, -1. The fade starts far
+    earlier, near -28: see tests/test_gan_mistakes.py."""
     a = torch.tensor([-150.0], requires_grad=True)
     wrong = nn.BCELoss()(torch.sigmoid(a), torch.ones(1))
     (g_wrong,) = torch.autograd.grad(wrong, a)
