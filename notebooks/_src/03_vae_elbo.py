@@ -456,9 +456,9 @@ ax.legend(frameon=False)
 plt.show()
 
 # %% [markdown]
-# With the right sign the KL stays at a few nats after one epoch; with the wrong sign
-# it is a reward, and the optimiser inflates it by many orders of magnitude within the
-# epoch — the codes fly away from the prior (and the reconstruction degrades with
+# With the right sign the KL peaks and levels off below ten nats within the epoch; with
+# the wrong sign it is a reward, and the optimiser inflates it by more than ten orders of
+# magnitude in 32 steps — the codes fly away from the prior (and the reconstruction degrades with
 # them), so sampling $z \sim \mathcal N(0, I)$ later decodes to nothing the decoder has
 # seen. (The "KL" that the copied bracket reports would be the negative of this curve.)
 
@@ -511,8 +511,8 @@ plot_curves(
 plt.show()
 # %% [markdown]
 # In a run this short the train and test curves lie on top of each other: the model has
-# not begun to overfit. The reconstruction term falls steadily while the KL rises and
-# then levels off: the encoder first learns to put information into the code, then to
+# not begun to overfit. The reconstruction term falls steadily while the KL, after a
+# dip in the first epochs, rises and levels off: the encoder first learns to put information into the code, then to
 # spend it economically. (The train curve averages each epoch’s batches while the model
 # improves, the test point is measured at the epoch’s end, so early on the test loss
 # can even lie below the train loss.)
@@ -790,8 +790,8 @@ lo, hi = zq[0].item(), zq[-1].item()
 box = plt.Rectangle((lo, lo), hi - lo, hi - lo, fill=False, ls="--", lw=1, color="k")
 axes[0].add_patch(box)
 axes[0].set(xlabel="$z_1$ (encoder mean $\\mu_1$)", ylabel="$z_2$ (encoder mean $\\mu_2$)")
-axes[0].set_title(f"test digits in latent space; dashed: the decoded grid ({data.source})")
-show_images(manifold, nrow=n_grid, ax=axes[1], title="decoded grid (tiles at Gaussian quantiles)")
+axes[0].set_title(f"test digits ({data.source}); dashed: the grid on the right")
+show_images(manifold, nrow=n_grid, ax=axes[1], title="decoded grid at Gaussian quantiles")
 centres = [16 + 30 * i for i in range(0, n_grid, 2)]  # make_grid: 28-pixel tiles, 2-pixel gaps
 axes[1].set_axis_on()
 axes[1].set_xticks(centres, [f"{zq[i]:.1f}" for i in range(0, n_grid, 2)])
