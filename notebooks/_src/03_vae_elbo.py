@@ -1219,6 +1219,10 @@ check("03.kl_diag", kl_diag)
 # | course: MLP 784-400-20, Adam $3\cdot10^{-3}$ → cosine to 5 %, batch 128, 300 epochs | 82.8 CPU s (358 s wall, under load) | −105.28 nats | 98.56 nats |
 # | reference: pytorch/examples, Adam $10^{-3}$, batch 128 | 83.0 CPU s, 289 epochs (226 s wall, under load) | −106.42 nats | 99.43 nats |
 #
+# **Runtimes of this notebook**, one torch thread on a 2-core CPU shared with other jobs
+# (load average about 5): `workshop` 109 s (budget 3 min), `smoke` 10–21 s under nbval
+# (budget 60 s).
+#
 # On the same data, the committed model’s ELBO is −94.65 nats on the training digits
 # (binarised once, seed 1234) against −105.28 on the test digits (§9). The 2-D model
 # `vae_mnist_2d` reaches −157.1 nats (ELBO) and 151.4 nats (IWAE NLL).
