@@ -20,7 +20,6 @@ _EXPORTS = {
     "get_mode": "config",
     "is_offline": "config",
     "load_checkpoint": "checkpoint",
-    "load_or_train": "checkpoint",
     "load_pretrained": "loading",
     "model_device": "device",
     "pretrained_path": "checkpoint",

@@ -8,9 +8,8 @@ interrupted save leaves either the old pair, or new weights beside the old sidec
 whose recorded hash then no longer matches: :func:`load_checkpoint` verifies the hash, so
 a torn or hand-edited pair is an error that names the file, never silently wrong weights.
 
-The committed pretrained checkpoints live in ``aigc_course/pretrained/``;
-:func:`load_or_train` is the pattern notebooks use: load the checkpoint if it is there
-and matches the asked-for config, else train and save.
+The committed pretrained checkpoints live in ``aigc_course/pretrained/`` and are read by
+:func:`aigc_course.loading.load_pretrained`; only the recipes write there.
 """
 
 from __future__ import annotations
@@ -19,8 +18,7 @@ import datetime as _dt
 import hashlib
 import json
 import platform
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,7 @@ from ._io import atomic_write
 from .config import pretrained_dir
 from .errors import CheckpointError
 
-__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint", "load_or_train"]
+__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint"]
 
 SIDECAR_VERSION = 2  # 2: the sidecar records weights_sha256, verified on load
 
@@ -167,67 +165,3 @@ def load_checkpoint(
 def checkpoint_exists(path: str | Path) -> bool:
     """True if both files of the checkpoint are present."""
     return all(p.is_file() for p in _paths(path))
-
-
-@dataclass
-class LoadOrTrain:
-    """What :func:`load_or_train` did."""
-
-    model: torch.nn.Module
-    meta: dict[str, Any]
-    loaded: bool  # True: weights came from the checkpoint; False: trained just now
-
-    @property
-    def status(self) -> str:
-        verb = "loaded" if self.loaded else "trained"
-        src = self.meta.get("data_source", "?")
-        return f"{verb} ({self.meta.get('mode', '?')} mode, data: {src})"
-
-
-def load_or_train(
-    path: str | Path,
-    model: torch.nn.Module,
-    train: Callable[[torch.nn.Module], Mapping[str, Any]],
-    *,
-    config: Mapping[str, Any] | None = None,
-    retrain: bool = False,
-    save: bool = True,
-) -> LoadOrTrain:
-    """Load the checkpoint at ``path`` into ``model`` if present, else train and save.
-
-    Args:
-        path: checkpoint path stem.
-        model: a freshly built model whose architecture matches the checkpoint.
-        train: called as ``train(model)`` when there is nothing to load; trains in place
-            and returns the metadata to save (``metrics``, ``data_source``, ``seed``…).
-        config: the model config; a checkpoint made with another config is an error,
-            not a silent mismatch.
-        retrain: train even if a checkpoint exists (``full`` mode does this).
-        save: write the checkpoint after training (never into the package: pass a path
-            under the run folder, :func:`aigc_course.config.run_dir`).
-
-    Raises:
-        CheckpointError: the checkpoint's config differs from ``config``, or its tensors
-            do not fit ``model``.
-    """
-    cfg = _jsonable(dict(config)) if config is not None else None
-    if checkpoint_exists(path) and not retrain:
-        from .device import model_device
-
-        state, meta = load_checkpoint(path, device=model_device(model))
-        if cfg is not None and meta.get("config") != cfg:
-            raise CheckpointError(
-                f"{_paths(path)[0]} was made with config {meta.get('config')}, not {cfg}; "
-                "build the model with the checkpoint's config or pass retrain=True"
-            )
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as err:
-            raise CheckpointError(f"{_paths(path)[0]} does not fit this model: {err}") from err
-        return LoadOrTrain(model, meta, loaded=True)
-    meta = dict(train(model))
-    if cfg is not None:
-        meta["config"] = cfg
-    if save:
-        save_checkpoint(path, model.state_dict(), meta)
-    return LoadOrTrain(model, _jsonable(meta), loaded=False)

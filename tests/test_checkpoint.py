@@ -7,7 +7,6 @@ from aigc_course.checkpoint import (
     CheckpointError,
     checkpoint_exists,
     load_checkpoint,
-    load_or_train,
     save_checkpoint,
 )
 
@@ -71,35 +70,6 @@ def test_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]
 
 
-def test_load_or_train_trains_once_then_loads(tmp_path):
-    calls = []
-
-    def train(model):
-        calls.append(1)
-        with torch.no_grad():
-            model[0].weight.fill_(0.25)
-        return {"metrics": {"loss": 0.1}, "data_source": "synthetic"}
-
-    config = {"hidden": 4}
-    first = load_or_train(tmp_path / "m", _model(), train, config=config)
-    assert not first.loaded and first.meta["config"] == config and "trained" in first.status
-    second = load_or_train(tmp_path / "m", _model(), train, config=config)
-    assert second.loaded and len(calls) == 1 and "loaded" in second.status
-    torch.testing.assert_close(second.model[0].weight, torch.full((4, 3), 0.25))
-    assert json.loads((tmp_path / "m.json").read_text())["metrics"]["loss"] == 0.1
-    third = load_or_train(tmp_path / "m", _model(), train, config=config, retrain=True)
-    assert not third.loaded and len(calls) == 2
-
-
-def test_load_or_train_refuses_a_mismatched_checkpoint(tmp_path):
-    load_or_train(tmp_path / "m", _model(), lambda m: {}, config={"hidden": 4})
-    with pytest.raises(CheckpointError, match="was made with config"):
-        load_or_train(tmp_path / "m", _model(), lambda m: {}, config={"hidden": 8})
-    other = torch.nn.Linear(3, 2)
-    with pytest.raises(CheckpointError, match="does not fit this model"):
-        load_or_train(tmp_path / "m", other, lambda m: {})
-
-
 def test_an_overwrite_torn_between_the_two_files_is_detected(tmp_path, monkeypatch):
     """The weights are replaced first; a crash before the sidecar is replaced leaves new
     weights beside the old sidecar. The recorded hash catches it on load."""
@@ -129,7 +99,6 @@ def test_an_overwrite_torn_between_the_two_files_is_detected(tmp_path, monkeypat
 
 def test_the_sidecar_records_the_hash_of_the_weights_file(tmp_path):
     import hashlib
-    import json
 
     save_checkpoint(tmp_path / "m", _model().state_dict())
     meta = json.loads((tmp_path / "m.json").read_text())

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,6 @@ class Recipe:
     def load(self) -> Callable[[], object]:
         module, _, func = self.target.partition(":")
         return getattr(importlib.import_module(module), func)
-
-    @property
-    def command(self) -> str:
-        return f"aigc-course recipes {self.name}"
 
 
 _R = "aigc_course.recipes"
@@ -135,13 +130,3 @@ def recipe_for(artifact: str) -> Recipe:
         if artifact in r.writes:
             return r
     raise KeyError(f"no recipe writes {artifact!r}")
-
-
-def run(name: str) -> Path | object:
-    """Run one recipe by name (``AIGC_MODE`` is set to ``full`` if unset)."""
-    import os
-
-    if name not in RECIPES:
-        raise KeyError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
-    os.environ.setdefault("AIGC_MODE", "full")
-    return RECIPES[name].load()()
