@@ -283,3 +283,29 @@ def test_09_learned_filter():
     fnr_all = float(np.mean(_fit_filter(messages)[harmful] < 0.5))
     if abs(fnr_all - right) > 2 / dis.sum():
         rejects("09.learned_filter", fnr_all, "disguised", **ctx)
+
+
+def test_orientation_exercises_reject_the_usual_mistakes():
+    import math
+
+    from aigc_course.exercises import get
+    from aigc_course.models.bernoulli_mixture import BernoulliMixture, MixtureConfig
+
+    units = get("00.bits_per_pixel")
+    nll = 150.0
+    units.judge(units.solution(nll_mix=nll), nll_mix=nll)
+    for wrong in (nll / 784, nll / math.log(2), nll * math.log(2) / 784):
+        with pytest.raises(AssertionError):
+            units.judge(wrong, nll_mix=nll)
+
+    torch.manual_seed(0)
+    mixture = BernoulliMixture(MixtureConfig(n_components=4, n_pixels=6))
+    with torch.no_grad():
+        mixture.logit_pi.copy_(torch.tensor([4.0, -4.0, 0.0, 0.0]))  # a strong prior
+    x = (torch.rand(200, 6) > 0.5).float()
+    labels = torch.randint(0, 10, (200,))
+    ctx = {"mixture": mixture, "x_test": x, "labels": labels}
+    purity = get("00.purity")
+    purity.judge(purity.solution(**ctx), **ctx)
+    with pytest.raises(AssertionError):
+        purity.judge(1.5, **ctx)

@@ -290,14 +290,17 @@ plt.show()
 # pixel, or in bits per dimension. Convert the mixture's test NLL to bits per pixel
 # yourself (1 nat = 1/ln 2 bits) and store it in `bits_per_pixel`.
 
-# %% tags=["solution", "hide-input"]
-import math
+# %%
+bits_per_pixel = None  # your answer: the mixture's test NLL (nll_mix, nats per image) in bits/pixel
 
-bits_per_pixel = nll_mix / math.log(2) / 784
+# %% [markdown]
+# Self-check (the solution is hidden: `from aigc_course.exercises import show_solution` and
+# `show_solution("00.bits_per_pixel")` in a new cell print it when you want it):
 
 # %%
-assert abs(bits_per_pixel - nats_to_bits_per_pixel(nll_mix)) < 1e-9
-print(f"{bits_per_pixel:.4f} bits/pixel")
+from aigc_course.exercises import check
+
+check("00.bits_per_pixel", bits_per_pixel, nll_mix=nll_mix)
 
 # %% [markdown]
 # **Exercise 2 (what did the latent variable learn?).** Each mixture component $k$ has a
@@ -306,19 +309,14 @@ print(f"{bits_per_pixel:.4f} bits/pixel")
 # digits whose label equals the majority label of their component. Nobody told the
 # mixture the labels; how far above chance (0.1) is it?
 
-# %% tags=["solution", "hide-input"]
-log_pi = mixture.logit_pi.log_softmax(0)
-assign = (mixture.component_log_prob(x_test) + log_pi).argmax(1)
-labels = data.y_test
-purity = sum(
-    torch.bincount(labels[assign == k], minlength=10).max().item() for k in assign.unique()
-) / len(labels)
+# %%
+purity = None  # your answer: a fraction between 0 and 1 (use mixture, x_test and data.y_test)
+
+# %% [markdown]
+# Self-check (`show_solution("00.purity")` prints the solution):
 
 # %%
-assert 0.1 < purity <= 1.0
-if session.mode != "smoke":
-    assert purity > 0.5, purity  # 30 prototypes recover the digit classes well above chance
-print(f"purity of the unsupervised clusters: {purity:.2f} (chance: 0.10)")
+check("00.purity", purity, mixture=mixture, x_test=x_test, labels=data.y_test)
 
 # %% [markdown]
 # ## Summary
