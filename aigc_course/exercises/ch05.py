@@ -1,83 +1,124 @@
-"""Exercises of notebook 05 (Hugging Face transformers): solutions and judges."""
+"""Exercises of notebook 05 (text generation): solutions and judges."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 
+from ..sampling import top_k_filter
 from . import Exercise
 
-SENTENCE = "The return value of the function"
+
+def _units_solution(**_: object):
+    def bpc_to_perplexity(bpc):
+        return 2.0**bpc  # per-character perplexity: 2 to the bits per character
+
+    def nats_to_bpc(nats):
+        return nats / math.log(2)  # 1 bit = log 2 nats
+
+    return bpc_to_perplexity, nats_to_bpc
 
 
-def _longest_token_solution(bpe, **_: object):
-    vocab = bpe.get_vocab()  # token string -> id; byte-level strings, so decode each id
-    longest = max((bpe.decode([i]) for i in vocab.values()), key=len)
-    n_sentence_tokens = len(bpe.encode(SENTENCE).ids)  # fewer tokens than characters
-    return longest, n_sentence_tokens
-
-
-def _longest_token_judge(attempt, bpe, **_: object) -> None:
-    longest, n_sentence_tokens = attempt
-    vocab = bpe.get_vocab()
-    decoded = {bpe.decode([i]) for i in vocab.values()}
-    best = max(len(t) for t in decoded)
-    if longest is not None:
-        assert isinstance(longest, str), f"longest_token should be a string, not {longest!r}"
-        if longest not in decoded and longest in vocab:
-            raise AssertionError(
-                f"{longest!r} is the token's byte-level name in the vocabulary (Ġ stands for a "
-                "space); decode its id with bpe.decode([id]) to get its text"
-            )
-        assert longest in decoded, f"{longest!r} is not the text of any token of `bpe`"
-        assert len(longest) == best, (
-            f"{longest!r} has {len(longest)} characters but some token has {best}: compare "
-            "the decoded texts of all tokens by len (not the vocabulary strings, not max() of "
-            "the strings, which is alphabetical)"
+def _units_judge(attempt, vocab_size: int = 65, **_: object) -> None:
+    bpc_to_perplexity, nats_to_bpc = attempt
+    for nats, bpc in (
+        (math.log(2), 1.0),
+        (1.0, 1 / math.log(2)),
+        (0.0, 0.0),
+        (2.5, 2.5 / math.log(2)),
+    ):
+        got = float(nats_to_bpc(nats))
+        assert abs(got - bpc) < 1e-9, (
+            f"nats_to_bpc({nats:.4f}) = {got:.4f}, expected {bpc:.4f}: a bit is log 2 ≈ 0.693 "
+            "nats, so divide by log(2) (natural log)"
         )
-    if n_sentence_tokens is not None:
-        want = len(bpe.encode(SENTENCE).ids)
-        assert int(n_sentence_tokens) == want, (
-            f"n_sentence_tokens = {n_sentence_tokens}: count the ids of "
-            f"bpe.encode({SENTENCE!r}) (not its {len(SENTENCE)} characters, not words)"
+    for bpc, ppl in ((0.0, 1.0), (1.0, 2.0), (1.5, 2**1.5), (math.log2(vocab_size), vocab_size)):
+        got = float(bpc_to_perplexity(bpc))
+        assert abs(got - ppl) < 1e-9 * max(1.0, ppl), (
+            f"bpc_to_perplexity({bpc:.4f}) = {got:.4f}, expected {ppl:.4f}: perplexity is 2 to "
+            "the bits (a uniform model over V characters has log2 V bits and perplexity V)"
         )
-    assert longest is not None and n_sentence_tokens is not None, "fill in both answers"
 
 
-def _continuation_solution(**_: object):
-    def continuation(out, inputs):
-        return out[0, inputs["input_ids"].shape[1] :]  # drop the prompt, keep row 0 as 1-D
+def _top_k_solution(**_: object):
+    def my_top_k(logits, k):
+        kth = logits.topk(k, dim=-1).values[:, -1:]  # (B, 1) the k-th largest of each row
+        return logits.masked_fill(logits < kth, float("-inf"))  # ties at the k-th all kept
 
-    return continuation
+    return my_top_k
 
 
-def _continuation_judge(attempt, gpt2=None, inputs=None, hf_tok=None, **_: object) -> None:
+def _top_k_cases():
     gen = torch.Generator().manual_seed(0)
-    for n_prompt, n_new in ((3, 5), (7, 2), (1, 9)):
-        ids = torch.randint(0, 100, (1, n_prompt), generator=gen)
-        out = torch.cat([ids, torch.randint(100, 200, (1, n_new), generator=gen)], 1)
-        fake = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
-        got = attempt(out, fake)
-        assert isinstance(got, torch.Tensor) and got.dim() == 1, (
-            f"continuation should return a 1-D tensor (row 0 of `out`), got "
-            f"{getattr(got, 'shape', type(got).__name__)}"
-        )
-        assert torch.equal(got, out[0, n_prompt:]), (
-            f"with a {n_prompt}-token prompt and {n_new} new tokens you returned {got.tolist()}, "
-            f"expected {out[0, n_prompt:].tolist()}: generate() returns the prompt followed by "
-            "the new tokens; slice from the prompt's length, taken from inputs['input_ids']"
-        )
-    if gpt2 is not None and inputs is not None:
-        pad = hf_tok.eos_token_id if hf_tok is not None else None
-        out5 = gpt2.generate(**inputs, max_new_tokens=5, do_sample=False, pad_token_id=pad)
-        got = attempt(out5, inputs)
-        assert got.shape == (5,), f"on the notebook's prompt: shape {tuple(got.shape)}, not (5,)"
+    rows = torch.randn(4, 30, generator=gen)
+    ties = torch.tensor([[3.0, 1.0, 3.0, 2.0, 2.0, 0.0], [0.0, 0.0, 0.0, 5.0, 5.0, -1.0]])
+    yield rows, (1, 5, 29, 30)
+    yield ties, (1, 2, 3, 4)
+    yield torch.randn(1, 7, generator=gen), (1, 6)
+
+
+def _top_k_judge(attempt, **_: object) -> None:
+    for logits, ks in _top_k_cases():
+        for k in ks:
+            got = attempt(logits.clone(), k)
+            want = top_k_filter(logits, k)
+            assert isinstance(got, torch.Tensor) and got.shape == want.shape, (
+                f"my_top_k(logits of shape {tuple(logits.shape)}, k={k}) should return a tensor "
+                f"of the same shape, got {getattr(got, 'shape', type(got).__name__)}"
+            )
+            kept, want_kept = torch.isfinite(got), torch.isfinite(want)
+            if not torch.equal(kept, want_kept):
+                row = int((kept != want_kept).any(1).nonzero()[0])
+                raise AssertionError(
+                    f"k={k}, row {logits[row].tolist()}: you keep {int(kept[row].sum())} logits, "
+                    f"the package keeps {int(want_kept[row].sum())}. Take the k-th largest value "
+                    "of each row (topk along dim=-1) and drop only what is strictly below it: "
+                    "ties at the k-th value all survive"
+                )
+            assert torch.equal(got[kept], logits[kept]), (
+                f"k={k}: the logits you keep must be unchanged (set the others to -inf, "
+                "do not rescale or renormalise)"
+            )
+
+
+def _leaky_solution(**_: object):
+    def leaky_attention(q, k, v):
+        att = q @ k.transpose(-2, -1) / q.size(-1) ** 0.5  # no mask: every query sees every key
+        return att.softmax(-1) @ v
+
+    # Changing keys and values of positions 7..9 moves every output: without the mask the
+    # past attends to the future, so positions 0..6 change as well as 7..9.
+    return leaky_attention, list(range(10))
+
+
+def _leaky_judge(attempt, causal_attention=None, **_: object) -> None:
+    leaky_attention, moved_positions = attempt
+    gen = torch.Generator().manual_seed(1)
+    q, k, v = torch.randn(3, 2, 2, 10, 8, generator=gen).unbind(0)
+    ref = (q @ k.transpose(-2, -1) / 8**0.5).softmax(-1) @ v
+    got = leaky_attention(q, k, v)
+    torch.testing.assert_close(
+        got, ref, msg="leaky_attention should be causal_attention without the masked_fill line"
+    )
+    assert moved_positions is not None, "now fill in moved_positions: run the leakage test"
+    moved = sorted(int(p) for p in moved_positions)
+    kb, vb = k.clone(), v.clone()
+    kb[..., 7:, :] += 1.0  # change keys and values of positions 7..9
+    vb[..., 7:, :] += 1.0
+    shift = ((q @ kb.transpose(-2, -1) / 8**0.5).softmax(-1) @ vb - ref).abs().amax((0, 1, 3))
+    truth = (shift > 1e-6).nonzero().flatten().tolist()
+    assert moved == truth, (
+        f"moved_positions = {moved}: change keys and values of positions 7..9 and compare "
+        "the outputs of every position; without the mask, which queries can see keys 7..9?"
+    )
+    if causal_attention is not None:
+        still = (causal_attention(q, kb, vb) - causal_attention(q, k, v)).abs().amax((0, 1, 3))
+        assert (still[:7] < 1e-6).all(), "causal_attention (with the mask) should leave 0..6 alone"
 
 
 EXERCISES = [
-    Exercise(
-        "05.longest_token", "derive", judge=_longest_token_judge, solution=_longest_token_solution
-    ),
-    Exercise(
-        "05.continuation", "implement", judge=_continuation_judge, solution=_continuation_solution
-    ),
+    Exercise("05.units", "implement", judge=_units_judge, solution=_units_solution),
+    Exercise("05.top_k", "implement", judge=_top_k_judge, solution=_top_k_solution),
+    Exercise("05.causal_leak", "predict", judge=_leaky_judge, solution=_leaky_solution),
 ]

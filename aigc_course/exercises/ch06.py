@@ -1,78 +1,83 @@
-"""Exercises of notebook 06 (synthetic data for a classifier): solutions and judges."""
+"""Exercises of notebook 06 (Hugging Face transformers): solutions and judges."""
 
 from __future__ import annotations
 
-import math
+import torch
 
-import numpy as np
-
-from ..business.labelling import labels_saved
-from ..business.stats import mean_interval
 from . import Exercise
 
-BOUGHT = "+ cDCGAN (bought)"
-PRICE = 5.00
+SENTENCE = "The return value of the function"
 
 
-def _accs(runs, condition, per_class):
-    return np.array(
-        [
-            r.accuracy
-            for r in sorted(runs, key=lambda r: r.seed)  # pair the two conditions by seed
-            if r.condition == condition and r.per_class == per_class
-        ]
-    )
+def _longest_token_solution(bpe, **_: object):
+    vocab = bpe.get_vocab()  # token string -> id; byte-level strings, so decode each id
+    longest = max((bpe.decode([i]) for i in vocab.values()), key=len)
+    n_sentence_tokens = len(bpe.encode(SENTENCE).ids)  # fewer tokens than characters
+    return longest, n_sentence_tokens
 
 
-def _paired_gain_solution(runs, budgets, **_: object):
-    diff = _accs(runs, BOUGHT, budgets[0]) - _accs(runs, "real only", budgets[0])
-    return mean_interval(diff)  # a t-interval on the per-seed differences: the pairing
-
-
-def _paired_gain_judge(attempt, runs, budgets, **_: object) -> None:
-    gain, lo, hi = (float(a) for a in attempt)
-    diff = _accs(runs, BOUGHT, budgets[0]) - _accs(runs, "real only", budgets[0])
-    want, want_lo, want_hi = mean_interval(diff)
-    assert abs(gain - want) < 1e-9, (
-        f"gain = {gain:+.4f}, expected {want:+.4f}: at {budgets[0]} labels per class, take "
-        f"each seed's accuracy with {BOUGHT!r} minus the same seed's accuracy with 'real only'"
-        ", then their mean"
-    )
-    assert lo <= gain <= hi, f"the interval [{lo:+.4f}, {hi:+.4f}] should contain the gain"
-    if abs(lo - want_lo) > 1e-9 or abs(hi - want_hi) > 1e-9:
-        raise AssertionError(
-            f"interval [{lo:+.4f}, {hi:+.4f}], expected [{want_lo:+.4f}, {want_hi:+.4f}]: "
-            "apply mean_interval to the per-seed differences (a paired interval), not to "
-            "each condition separately"
+def _longest_token_judge(attempt, bpe, **_: object) -> None:
+    longest, n_sentence_tokens = attempt
+    vocab = bpe.get_vocab()
+    decoded = {bpe.decode([i]) for i in vocab.values()}
+    best = max(len(t) for t in decoded)
+    if longest is not None:
+        assert isinstance(longest, str), f"longest_token should be a string, not {longest!r}"
+        if longest not in decoded and longest in vocab:
+            raise AssertionError(
+                f"{longest!r} is the token's byte-level name in the vocabulary (Ġ stands for a "
+                "space); decode its id with bpe.decode([id]) to get its text"
+            )
+        assert longest in decoded, f"{longest!r} is not the text of any token of `bpe`"
+        assert len(longest) == best, (
+            f"{longest!r} has {len(longest)} characters but some token has {best}: compare "
+            "the decoded texts of all tokens by len (not the vocabulary strings, not max() of "
+            "the strings, which is alphabetical)"
         )
-
-
-def _expert_value_solution(runs, budgets, **_: object):
-    saved = dict(labels_saved(runs, BOUGHT))[budgets[0]]
-    # nan (it hurt, unpriceable), inf (beyond the curve) or a loss are not money saved
-    return PRICE * saved if np.isfinite(saved) and saved > 0 else 0.0
-
-
-def _expert_value_judge(attempt, runs, budgets, **_: object) -> None:
-    value = float(attempt)
-    saved = dict(labels_saved(runs, BOUGHT))[budgets[0]]
-    if not (math.isfinite(saved) and saved > 0):
-        assert value == 0.0, (
-            f"value_expert = {value}: labels_saved gives {saved} labels at {budgets[0]} per "
-            "class; a loss (negative or nan) or a gain beyond the measured curve (inf) is not "
-            "money you can count: store 0"
+    if n_sentence_tokens is not None:
+        want = len(bpe.encode(SENTENCE).ids)
+        assert int(n_sentence_tokens) == want, (
+            f"n_sentence_tokens = {n_sentence_tokens}: count the ids of "
+            f"bpe.encode({SENTENCE!r}) (not its {len(SENTENCE)} characters, not words)"
         )
-        return
-    want = PRICE * saved
-    assert abs(value - want) < 1e-6, (
-        f"value_expert = {value:.2f}, expected {want:.2f}: labels saved in total (all classes, "
-        f"from labels_saved at {budgets[0]} per class) times {PRICE:.2f} per label"
-    )
+    assert longest is not None and n_sentence_tokens is not None, "fill in both answers"
+
+
+def _continuation_solution(**_: object):
+    def continuation(out, inputs):
+        return out[0, inputs["input_ids"].shape[1] :]  # drop the prompt, keep row 0 as 1-D
+
+    return continuation
+
+
+def _continuation_judge(attempt, gpt2=None, inputs=None, hf_tok=None, **_: object) -> None:
+    gen = torch.Generator().manual_seed(0)
+    for n_prompt, n_new in ((3, 5), (7, 2), (1, 9)):
+        ids = torch.randint(0, 100, (1, n_prompt), generator=gen)
+        out = torch.cat([ids, torch.randint(100, 200, (1, n_new), generator=gen)], 1)
+        fake = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+        got = attempt(out, fake)
+        assert isinstance(got, torch.Tensor) and got.dim() == 1, (
+            f"continuation should return a 1-D tensor (row 0 of `out`), got "
+            f"{getattr(got, 'shape', type(got).__name__)}"
+        )
+        assert torch.equal(got, out[0, n_prompt:]), (
+            f"with a {n_prompt}-token prompt and {n_new} new tokens you returned {got.tolist()}, "
+            f"expected {out[0, n_prompt:].tolist()}: generate() returns the prompt followed by "
+            "the new tokens; slice from the prompt's length, taken from inputs['input_ids']"
+        )
+    if gpt2 is not None and inputs is not None:
+        pad = hf_tok.eos_token_id if hf_tok is not None else None
+        out5 = gpt2.generate(**inputs, max_new_tokens=5, do_sample=False, pad_token_id=pad)
+        got = attempt(out5, inputs)
+        assert got.shape == (5,), f"on the notebook's prompt: shape {tuple(got.shape)}, not (5,)"
 
 
 EXERCISES = [
-    Exercise("06.paired_gain", "derive", judge=_paired_gain_judge, solution=_paired_gain_solution),
     Exercise(
-        "06.expert_value", "derive", judge=_expert_value_judge, solution=_expert_value_solution
+        "06.longest_token", "derive", judge=_longest_token_judge, solution=_longest_token_solution
+    ),
+    Exercise(
+        "06.continuation", "implement", judge=_continuation_judge, solution=_continuation_solution
     ),
 ]

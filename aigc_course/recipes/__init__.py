@@ -93,13 +93,13 @@ REGISTRY: tuple[Recipe, ...] = (
         "char_lstm",
         f"{_R}.text:make_char_lstm",
         ("char_lstm",),
-        "the character LSTM on the pydoc corpus (notebooks 04 and 05)",
+        "the character LSTM on the pydoc corpus (notebooks 05 and 06)",
     ),
     Recipe(
         "char_transformer",
         f"{_R}.text:make_char_transformer",
         ("char_transformer",),
-        "the character Transformer on the pydoc corpus (notebooks 04 and 05)",
+        "the character Transformer on the pydoc corpus (notebooks 05 and 06)",
     ),
     Recipe(
         "char_benchmarks",

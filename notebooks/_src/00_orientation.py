@@ -28,9 +28,9 @@
 # | 01 GAN theory | the minimax game, the optimal discriminator, JSD, mode collapse | `theory.gan`, `models.gan`, `training.gan` |
 # | 02 DCGAN on MNIST | a DCGAN for 28×28 digits, conditional generation, measuring samples | `models.gan`, `training.gan`, `metrics.image` |
 # | 03 VAE and the ELBO | the ELBO, the reparameterisation trick, likelihood in nats | `theory.elbo`, `models.vae`, `training.vae` |
-# | 04 text generation | n-gram baselines, LSTM and Transformer language models, sampling | `tokenizer`, `models.rnn_lm`, `models.transformer_lm`, `sampling` |
-# | 05 Hugging Face | BPE, GPT-2 from a config, `generate()`, porting our weights | `hf` |
-# | 06–09 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
+# | 05 text generation | n-gram baselines, LSTM and Transformer language models, sampling | `tokenizer`, `models.rnn_lm`, `models.transformer_lm`, `sampling` |
+# | 06 Hugging Face | BPE, GPT-2 from a config, `generate()`, porting our weights | `hf` |
+# | 07–10 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
 #
 # Each notebook imports the same package, `aigc_course`. The package is the source of
 # truth: a notebook builds an idea from scratch in small cells, checks it against the
@@ -234,7 +234,7 @@ if session.mode == "full":
 # speckled, because given the prototype the pixels are again independent. Real structure
 # (strokes, thickness, slant) needs richer latent variables (VAEs, notebook 03), a
 # generator network (GANs, notebooks 01–02), or generating one pixel or token at a time
-# (autoregressive models, notebook 04).
+# (autoregressive models, notebook 05).
 
 # %%
 import matplotlib.pyplot as plt

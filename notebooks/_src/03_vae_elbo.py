@@ -637,7 +637,7 @@ print(f"gap: {train_elbo['elbo'] - full_test:.2f} nats per image in favour of th
 # **Nats per image as bits per dimension.** Image and text models report the same
 # quantity in different units: the negative log-likelihood in *bits* (divide nats by
 # $\ln 2$) *per dimension* (divide by the 784 pixels here, by the number of characters
-# for text). Chapter 04 reports its language models in bits per character, the same
+# for text). Chapter 05 reports its language models in bits per character, the same
 # unit for a sequence of characters instead of pixels.
 #
 # **Exercise 2 (derive).** Convert the IWAE estimate measured above (the largest $k$)

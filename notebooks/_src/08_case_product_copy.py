@@ -31,7 +31,7 @@ import numpy as np
 from aigc_course import by_mode, load_pretrained, run_dir, setup
 
 session = setup(
-    "07_case_product_copy",
+    "08_case_product_copy",
     runtime={"smoke": "35 s", "workshop": "2 min", "full": "20 min"},
 )
 
@@ -126,7 +126,7 @@ assert ref.faithful_rate == 1.0, "every reference description is faithful by con
 # ## The model: the course's GPT, conditioned by its prompt
 #
 # No special architecture is needed for conditioning: the model is the decoder-only
-# Transformer of notebook 04, trained on the catalog lines. At generation time we feed a
+# Transformer of notebook 05, trained on the catalog lines. At generation time we feed a
 # newline and the attributes up to `>`, and the model continues with a description until
 # it writes a newline. Attending back to the prompt is what lets it copy the right
 # words.
@@ -157,7 +157,7 @@ else:
     model = GPT(cfg).to(session.device)
     meta = catalog_lm.train_copy_lm(model, data, tcfg, n_eval=5 if smoke else 200)
     meta["mode"] = session.mode
-    out = run_dir("07_case_product_copy") / "product_copy_lm"
+    out = run_dir("08_case_product_copy") / "product_copy_lm"
     catalog_lm.save_catalog_lm(out, model, meta)
     status = f"trained ({session.mode} mode, data: {data.source}), saved under the run folder"
 print(f"{model.num_params():,} parameters;", status)
@@ -182,7 +182,7 @@ assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"]
 # ## Decoding choices: faithful or varied?
 #
 # Greedy decoding writes the most likely next character every time: the safest copy,
-# and the same copy for the same attributes. Sampling (notebook 04) varies the wording,
+# and the same copy for the same attributes. Sampling (notebook 05) varies the wording,
 # and with it the risk of a wrong word. We write descriptions for the held-out products
 # with four decoding choices and measure both sides.
 
@@ -468,7 +468,7 @@ except ImportError:
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("07.rewrite_policy")` (or the other id) print one when you want it.
+# and `show_solution("08.rewrite_policy")` (or the other id) print one when you want it.
 #
 # **Exercise 1 — which check triggers a rewrite?** Above, every item that is not fully
 # faithful is rewritten. A cheaper policy rewrites only items with an *unsupported*
@@ -486,7 +486,7 @@ cost_unsupported = None  # a CostPer1000: rewrite only the items with an unsuppo
 from aigc_course.exercises import check
 
 context = dict(items_per_second=items_per_second, report=g, assume=assume)
-check("07.rewrite_policy", cost_unsupported, **context)
+check("08.rewrite_policy", cost_unsupported, **context)
 
 # %% [markdown]
 # **Exercise 2 — how big a test?** The marketing team wants to detect a *gain* of one
@@ -501,7 +501,7 @@ ratio = None  # n_small / n_arm
 # Self-check:
 
 # %%
-check("07.sample_size", (n_small, ratio), n_arm=n_arm)
+check("08.sample_size", (n_small, ratio), n_arm=n_arm)
 
 # %% [markdown]
 # ## Summary

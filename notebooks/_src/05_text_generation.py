@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from aigc_course import by_mode, setup
 
 session = setup(
-    "04_text_generation",
+    "05_text_generation",
     data=["pydoc"],
     runtime={"smoke": "35 s", "workshop": "3 min", "full": "60 min"},
 )
@@ -346,7 +346,7 @@ print("causal attention == F.scaled_dot_product_attention(is_causal=True)")
 # 2019): token and **learned position** embeddings; blocks of *pre-LN* attention and a
 # 4× MLP with the tanh-approximated GELU, each added to a residual stream; a final layer
 # norm; an output layer **tied** to the token embedding. Every parameter carries GPT-2's
-# Hugging Face name and layout, which notebook 05 uses to load our weights into
+# Hugging Face name and layout, which notebook 06 uses to load our weights into
 # `transformers`. Shapes and parameter count of a small configuration:
 
 # %% tags=["nbval-check-output"]
@@ -876,7 +876,7 @@ print("quality bands hold")
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("04.units")` (or the id of another exercise) print one when you want it.
+# and `show_solution("05.units")` (or the id of another exercise) print one when you want it.
 #
 # **Exercise 1 (implement).** Bits per character, nats and perplexity are the same quantity in
 # different units. Write `bpc_to_perplexity(bpc)` (the per-character perplexity,
@@ -899,7 +899,7 @@ def nats_to_bpc(nats):
 # %%
 from aigc_course.exercises import check
 
-check("04.units", (bpc_to_perplexity, nats_to_bpc), vocab_size=tok.vocab_size)
+check("05.units", (bpc_to_perplexity, nats_to_bpc), vocab_size=tok.vocab_size)
 
 # %% [markdown]
 # **Exercise 2 (implement).** Write your own `my_top_k(logits, k)` that sets every logit
@@ -916,7 +916,7 @@ def my_top_k(logits, k):
 # Self-check:
 
 # %%
-check("04.top_k", my_top_k)
+check("05.top_k", my_top_k)
 
 # %% [markdown]
 # **Exercise 3 (predict, then run).** Remove the causal mask in `causal_attention` above
@@ -937,7 +937,7 @@ moved_positions = None  # the positions (0..9) whose output changes, e.g. [.., .
 # Self-check:
 
 # %%
-check("04.causal_leak", (leaky_attention, moved_positions), causal_attention=causal_attention)
+check("05.causal_leak", (leaky_attention, moved_positions), causal_attention=causal_attention)
 
 # %% [markdown]
 # ## Summary

@@ -29,7 +29,7 @@ import torch
 from aigc_course import by_mode, setup
 
 session = setup(
-    "06_case_synthetic_data",
+    "07_case_synthetic_data",
     data=["mnist"],
     runtime={"smoke": "20 s", "workshop": "1 min", "full": "3 min"},
 )
@@ -310,7 +310,7 @@ print(f"gain of the bought generator at {small} labels/class: {gain_small:+.3f}"
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("06.paired_gain")` (or the other id) print one when you want it.
+# and `show_solution("07.paired_gain")` (or the other id) print one when you want it.
 #
 # **Exercise 1 (is the gain real?).** Each seed gives one accuracy for "real only" and one
 # for "+ cDCGAN (bought)" at the smallest budget, on the same labelled subset: a *paired*
@@ -326,7 +326,7 @@ gain, gain_lo, gain_hi = None, None, None  # the mean paired gain and its 95 % i
 # %%
 from aigc_course.exercises import check
 
-check("06.paired_gain", (gain, gain_lo, gain_hi), runs=runs, budgets=budgets)
+check("07.paired_gain", (gain, gain_lo, gain_hi), runs=runs, budgets=budgets)
 
 # %% [markdown]
 # **Exercise 2 (the price of a label).** Expert annotation (say medical images) can cost
@@ -340,7 +340,7 @@ value_expert = None  # money saved at 5.00 per label, smallest budget
 # Self-check:
 
 # %%
-check("06.expert_value", value_expert, runs=runs, budgets=budgets)
+check("07.expert_value", value_expert, runs=runs, budgets=budgets)
 
 # %% [markdown]
 # ## Summary

@@ -8,8 +8,8 @@
 # each one on a model you train yourself, so that a risk becomes a number with an
 # uncertainty, and a decision becomes a threshold with a price.
 #
-# The model is the course's small character Transformer (notebook 04) trained on the
-# synthetic product catalog of notebook 07, into which we plant secrets on purpose.
+# The model is the course's small character Transformer (notebook 05) trained on the
+# synthetic product catalog of notebook 08, into which we plant secrets on purpose.
 #
 # **Learning objectives.** After this notebook you can
 #
@@ -30,7 +30,7 @@ import torch
 from aigc_course import by_mode, load_pretrained, run_dir, setup
 
 session = setup(
-    "09_case_risk",
+    "10_case_risk",
     runtime={"smoke": "20 s", "workshop": "2 min", "full": "15 min"},
 )
 
@@ -109,7 +109,7 @@ else:
     kw = dict(n_checkpoints=n_checkpoints, n_candidates=n_candidates)
     meta = catalog_lm.train_canary_lm(model, data, tcfg, canaries, **kw)
     meta["mode"] = session.mode
-    catalog_lm.save_catalog_lm(run_dir("09_case_risk") / "canary_lm", model, meta)
+    catalog_lm.save_catalog_lm(run_dir("10_case_risk") / "canary_lm", model, meta)
     status = f"trained ({session.mode} mode, data: {meta['data_source']}), saved in the run folder"
 print(status, "|", meta["metrics"])
 assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"], "loss fell"
@@ -228,7 +228,7 @@ print(f"share of characters where the model has a choice (≥ {min_entropy} nats
 # %% [markdown]
 # Does the watermark hurt the product copy? The model writes whole catalog lines
 # (attributes, then a description), so each line it wrote can be checked for
-# faithfulness to its own attributes with notebook 07's checker:
+# faithfulness to its own attributes with notebook 08's checker:
 
 # %%
 from aigc_course.business.faithfulness import evaluate as faithfulness
@@ -493,7 +493,7 @@ display(Markdown(report.model_card(card, "Model card: canary_lm")))
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("09.threshold")` (or the other id) print one when you want it.
+# and `show_solution("10.threshold")` (or the other id) print one when you want it.
 #
 # **Exercise 1 — the detection threshold.** Lower the watermark threshold from $z = 4$
 # to $z = 2$. Compute the detection rate on the watermarked texts at the longest length
@@ -510,7 +510,7 @@ fpr2 = None  # share of plain model texts with z >= 2 at the longest length
 # %%
 from aigc_course.exercises import check
 
-check("09.threshold", (det2, fpr2), z_marked=z_marked, z_plain=z_plain)
+check("10.threshold", (det2, fpr2), z_marked=z_marked, z_plain=z_plain)
 
 # %% [markdown]
 # **Exercise 2 — a learned filter.** Train a logistic regression
@@ -527,7 +527,7 @@ fnr_disguised = None  # share of the disguised messages the learned filter misse
 # Self-check:
 
 # %%
-check("09.learned_filter", fnr_disguised, messages=messages, dis=dis, scores=scores)
+check("10.learned_filter", fnr_disguised, messages=messages, dis=dis, scores=scores)
 
 # %% [markdown]
 # ## Summary

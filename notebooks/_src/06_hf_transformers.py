@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 05 · The Hugging Face way: BPE, GPT-2 from a config, `generate()`, and our own weights
 #
-# Notebook 04 built language models from scratch. Most practical work uses the Hugging
+# Notebook 05 built language models from scratch. Most practical work uses the Hugging
 # Face libraries: `tokenizers` for fast subword tokenizers and `transformers` for model
 # architectures, decoding and saving. This notebook uses them **offline**: nothing is
 # downloaded; every tokenizer and model is trained or built here, or loaded from the
@@ -14,7 +14,7 @@
 # 2. build a GPT-2 from `GPT2Config` and train it with a plain loop;
 # 3. decode with `generate()` (greedy, sampling, top-k, top-p, repetition penalty) and
 #    slice its output correctly;
-# 4. prove that notebook 04's from-scratch Transformer *is* GPT-2 by loading its weights
+# 4. prove that notebook 05's from-scratch Transformer *is* GPT-2 by loading its weights
 #    into `GPT2LMHeadModel` and matching the logits;
 # 5. save and reload a model from a local folder and run it in a `pipeline`;
 # 6. evaluate a generation task (headlines) by held-out likelihood and diversity, not by
@@ -34,12 +34,12 @@ from aigc_course import by_mode, setup
 from aigc_course.config import run_dir
 
 session = setup(
-    "05_hf_transformers",
+    "06_hf_transformers",
     data=["pydoc"],
     runtime={"smoke": "30 s", "workshop": "3 min", "full": "10 min"},
 )
 device = session.device
-workdir = run_dir("05_hf_transformers")  # everything saved here is local (git-ignored)
+workdir = run_dir("06_hf_transformers")  # everything saved here is local (git-ignored)
 
 # %% [markdown]
 # Budgets for the current mode: the corpus prefix (smoke only), the BPE vocabulary size,
@@ -152,7 +152,7 @@ torch.testing.assert_close(ours, theirs)
 print(f"course loss {ours.item():.4f} == HF loss {theirs.item():.4f}")
 
 # %% [markdown]
-# Train on the BPE-encoded corpus. The loop is the one of notebook 04; only the model and
+# Train on the BPE-encoded corpus. The loop is the one of notebook 05; only the model and
 # the tokenizer changed. **Check:** the loss falls by a clear factor.
 
 # %%
@@ -171,7 +171,7 @@ print(f"{hist.steps} steps in {hist.seconds:.0f} s: {trend}")
 assert losses[-10:].mean() < losses[:3].mean() / 1.3  # learning: a clear factor
 
 # %% [markdown]
-# Per token is not per character: to compare with notebook 04, convert to bits per
+# Per token is not per character: to compare with notebook 05, convert to bits per
 # **character** by dividing the total bits by the number of characters.
 
 # %%
@@ -185,7 +185,7 @@ print(f"validation: {nll.mean():.2f} nats/token = {bpc:.2f} bits/char")
 # %% [markdown]
 # ## 3. Decoding with `generate()`
 #
-# `generate` implements the decoding strategies of notebook 04 and more. The arguments:
+# `generate` implements the decoding strategies of notebook 05 and more. The arguments:
 # `do_sample=False` is greedy; `do_sample=True` with `temperature`, `top_k`, `top_p`
 # samples; `repetition_penalty` > 1 divides the logits of tokens already present (Keskar
 # et al. 2019), a cheap guard against loops.
@@ -228,7 +228,7 @@ for name, o in outs.items():
 # %% [markdown]
 # ## 4. Our from-scratch Transformer *is* GPT-2
 #
-# The course's `GPT` (notebook 04) names every parameter as `GPT2LMHeadModel` does and
+# The course's `GPT` (notebook 05) names every parameter as `GPT2LMHeadModel` does and
 # stores its projections in GPT-2's `Conv1D` layout (weights as `(in, out)`). So the
 # port is one strict `load_state_dict`, with nothing renamed or transposed. We port the
 # pretrained character Transformer and compare logits on validation text.
@@ -474,7 +474,7 @@ for name, heads in generated.items():
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("05.longest_token")` (or the other id) print one when you want it.
+# and `show_solution("06.longest_token")` (or the other id) print one when you want it.
 #
 # **Exercise 1 (derive).** Using `bpe`, find the longest token (in characters, as text)
 # in its vocabulary, and compute how many BPE tokens the sentence
@@ -490,7 +490,7 @@ n_sentence_tokens = None  # BPE tokens of "The return value of the function"
 # %%
 from aigc_course.exercises import check
 
-check("05.longest_token", (longest_token, n_sentence_tokens), bpe=bpe)
+check("06.longest_token", (longest_token, n_sentence_tokens), bpe=bpe)
 
 # %% [markdown]
 # **Exercise 2 (implement).** Given `out = gpt2.generate(**inputs, max_new_tokens=5, do_sample=False,
@@ -507,7 +507,7 @@ def continuation(out, inputs):
 # Self-check:
 
 # %%
-check("05.continuation", continuation, gpt2=gpt2, inputs=inputs, hf_tok=hf_tok)
+check("06.continuation", continuation, gpt2=gpt2, inputs=inputs, hf_tok=hf_tok)
 
 # %% [markdown]
 # ## Summary
