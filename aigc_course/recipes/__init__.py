@@ -69,7 +69,7 @@ REGISTRY: tuple[Recipe, ...] = (
         "cdcgan_mnist",
         f"{_R}.gan:cdcgan_mnist",
         ("cdcgan_mnist", "cdcgan_mnist_history"),
-        "the conditional DCGAN on MNIST and its curves (notebooks 02 and 06)",
+        "the conditional DCGAN on MNIST and its curves (notebooks 02 and 07)",
     ),
     Recipe(
         "dcgan_reference_mnist",
