@@ -26,6 +26,7 @@ PACKAGES = (
     "tokenizers",
     "safetensors",
     "mlxtend",
+    "diffusers",
     "ipywidgets",
     "matplotlib",
 )
