@@ -80,6 +80,12 @@ def _build_bernoulli_mixture(state: dict, meta: dict) -> torch.nn.Module:
     return _fill(BernoulliMixture(_config(meta, MixtureConfig)), state, meta["name"])
 
 
+def _build_unet(state: dict, meta: dict) -> torch.nn.Module:
+    from .models.unet import UNet, UNetConfig
+
+    return _fill(UNet(_config(meta, UNetConfig)), state, meta["name"])
+
+
 def _record(state: dict, meta: dict) -> dict[str, torch.Tensor]:
     return state
 
@@ -93,6 +99,7 @@ FAMILIES: dict[str, Builder] = {
     "mnist_classifier": _build_mnist_classifier,
     "vae": _build_vae,
     "bernoulli_mixture": _build_bernoulli_mixture,
+    "unet": _build_unet,
     "record": _record,
 }
 

@@ -49,7 +49,7 @@ class ModelCommand:
 
 
 #: The modules that contribute model commands, in the order ``aigc-course list`` shows them.
-MODULES = ("gan", "vae", "text")
+MODULES = ("gan", "vae", "diffusion", "text")
 
 
 def discover() -> dict[str, ModelCommand]:
