@@ -63,10 +63,10 @@ class SamplerSpec:
             )
 
     def nfe(self, conditional: bool) -> int:
-        """Network evaluations per image."""
-        per_step = 2 if self.method == "heun" else 1
-        evals = self.steps * per_step - (1 if self.method == "heun" else 0)
-        return evals * (2 if conditional and self.guidance != 1.0 else 1)
+        """Network evaluations per image (guidance doubles them)."""
+        from .samplers import nfe
+
+        return nfe(self.method, self.steps, guided=conditional and self.guidance != 1.0)
 
 
 def sample_digits(

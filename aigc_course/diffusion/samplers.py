@@ -173,6 +173,8 @@ def guided(
     """
     if labels is None:
         return model(x, t, None)
+    if scale == 1.0:  # the plain conditional model: the unconditional pass would cancel
+        return model(x, t, labels)
     if n_classes is None:
         raise ConfigError("classifier-free guidance needs n_classes (the null label's index)")
     null = torch.full_like(labels, n_classes)

@@ -90,6 +90,24 @@ REGISTRY: tuple[Recipe, ...] = (
         "the 2-D latent VAE for the manifold figure (notebook 03)",
     ),
     Recipe(
+        "cdiffusion_mnist",
+        f"{_R}.diffusion_mnist:make_cdiffusion_mnist",
+        ("cdiffusion_mnist", "cdiffusion_mnist_history"),
+        "the class-conditional flow-matching U-Net and its guidance curve (notebook 04)",
+    ),
+    Recipe(
+        "diffusion_mnist",
+        f"{_R}.diffusion_mnist:make_diffusion_mnist",
+        ("diffusion_mnist", "diffusion_mnist_history"),
+        "the unconditional flow-matching U-Net and its quality-vs-steps curve (notebook 04)",
+    ),
+    Recipe(
+        "diffusion_reference_mnist",
+        f"{_R}.diffusion_mnist:make_diffusion_reference_mnist",
+        ("diffusion_reference_mnist",),
+        "the diffusers class-conditioned recipe at the course recipe's CPU time (notebook 04)",
+    ),
+    Recipe(
         "char_lstm",
         f"{_R}.text:make_char_lstm",
         ("char_lstm",),
