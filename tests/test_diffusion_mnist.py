@@ -134,3 +134,20 @@ def test_guidance_that_is_not_a_number_is_refused(pretrained, tmp_path, capsys):
         cli.main(["sample", "diffusion", "--conditional", "--guidance", "lots", "--out", "x.npz"])
     assert exit_info.value.code == 2
     assert "--guidance must be a number" in capsys.readouterr().err
+
+
+def test_pipeline_is_called_like_a_diffusers_pipeline(pretrained):
+    from aigc_course.diffusion.images import DigitPipeline
+
+    pipe = DigitPipeline.from_pretrained("cdiffusion_mnist", device="cpu")
+    out = pipe(digits=[3, 1, 4], num_inference_steps=2, seed=5)
+    again = pipe(digits=[3, 1, 4], num_inference_steps=2, seed=5)
+    assert out.images.shape == (3, 1, 28, 28) and out.labels.tolist() == [3, 1, 4]
+    torch.testing.assert_close(out.images, again.images)
+    spec = SamplerSpec(steps=2, guidance=2.0)  # the recorded guidance stays the default
+    direct = sample_digits(pipe.model, 3, spec, labels=torch.tensor([3, 1, 4]), seed=5)
+    torch.testing.assert_close(out.images, direct)
+    with pytest.raises(ValueError, match="0..9"):
+        pipe(digits=[11])
+    uncond = DigitPipeline.from_pretrained("diffusion_mnist", device="cpu")
+    assert uncond(num_images=2, num_inference_steps=1).images.shape == (2, 1, 28, 28)
