@@ -132,3 +132,21 @@ def test_bad_config(kwargs):
     with pytest.raises(ConfigError) as err:
         DiffusionTrainConfig(**kwargs)
     assert "\n" not in str(err.value)
+
+
+def test_committed_ring_record_holds_every_seed_sampler_and_step_count():
+    from aigc_course.loading import load_pretrained
+    from aigc_course.recipes.diffusion import RING_METHODS, RING_STEP_COUNTS
+    from aigc_course.recipes.gan import RING_SEEDS
+
+    tensors, meta = load_pretrained("diffusion_ring_8gaussians", device="cpu")
+    assert meta["family"] == "record" and meta["seed"] == list(RING_SEEDS)
+    for objective, methods in RING_METHODS.items():
+        for method in methods:
+            for seed in RING_SEEDS:
+                curve = tensors[f"{objective}/{method}/seed{seed}/curve"]
+                assert curve.shape == (len(RING_STEP_COUNTS), 4)
+                for k in RING_STEP_COUNTS:
+                    r = meta["metrics"][f"{objective}/{method}/steps{k}/seed{seed}"]
+                    assert 0 <= r["high_quality"] <= 1 and 0 <= r["modes_covered"] <= 8
+                assert tensors[f"{objective}/{method}/seed{seed}"].shape == (2000, 2)

@@ -90,6 +90,12 @@ REGISTRY: tuple[Recipe, ...] = (
         "the 2-D latent VAE for the manifold figure (notebook 03)",
     ),
     Recipe(
+        "diffusion_ring_8gaussians",
+        f"{_R}.diffusion:diffusion_ring_8gaussians",
+        ("diffusion_ring_8gaussians",),
+        "flow-matching and DDPM MLPs on the 8-Gaussian ring, GAN seeds, NFE curves (notebook 04)",
+    ),
+    Recipe(
         "cdiffusion_mnist",
         f"{_R}.diffusion_mnist:make_cdiffusion_mnist",
         ("cdiffusion_mnist", "cdiffusion_mnist_history"),

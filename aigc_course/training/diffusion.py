@@ -175,3 +175,85 @@ def fit_diffusion(
     if ema_model is not None:
         ema_model.eval()
     return hist
+
+
+# ----------------------------------------------------------------------------- ring toy
+
+RING_EVAL_N = 2000  # samples scored per model, as the GAN ring experiment scores
+RING_EVAL_SEED = 10_000  # + seed: the GAN ring experiment's evaluation-noise seeds
+
+
+def ring_train_config(objective: str, steps: int, seed: int = 0) -> DiffusionTrainConfig:
+    """The course's settings for a 2-D denoiser on the 8-Gaussian ring."""
+    return DiffusionTrainConfig(
+        steps=steps,
+        batch_size=256,
+        lr=2e-3,
+        seed=seed,
+        objective=objective,
+        schedule="cosine",
+        ema=0.995,
+        warmup=50,
+    )
+
+
+def train_ring_diffusion(
+    objective: str,
+    seed: int,
+    steps: int,
+    *,
+    sigma: float = 0.05,
+    n_data: int = 20_000,
+    hidden: int = 128,
+    n_layers: int = 3,
+    callbacks: Sequence[Callback] = (),
+) -> dict:
+    """Train an MLP denoiser (on the CPU) on the 8-Gaussian ring of chapter 01.
+
+    The data are the GAN ring experiment's: ``sample_ring(20_000, sigma=0.05, seed=seed)``;
+    the model is :class:`~aigc_course.models.diffusion_mlp.DiffusionMLP` initialised with
+    ``torch.manual_seed(seed)``; settings :func:`ring_train_config`.
+
+    Args:
+        objective: ``"flow"`` (velocity, t in [0, 1]) or ``"eps"`` (noise, T = 1000, cosine).
+        seed: seeds the data, the initialisation and the training noise.
+        steps: optimisation steps.
+
+    Returns:
+        ``model`` (the trained weights), ``ema`` (their moving average, the one to sample
+        with), ``history``, ``x`` (the training data) and ``config``.
+    """
+    from ..metrics.image import sample_ring
+    from ..models.diffusion_mlp import DiffusionMLP, DiffusionMLPConfig
+
+    cfg = ring_train_config(objective, steps, seed)
+    torch.manual_seed(seed)
+    config = DiffusionMLPConfig(
+        data_dim=2,
+        hidden=hidden,
+        n_layers=n_layers,
+        t_max=float(cfg.T) if objective == "eps" else 1.0,
+    )
+    model = DiffusionMLP(config)
+    ema = make_ema(model)
+    x = sample_ring(n_data, sigma=sigma, seed=seed)
+    hist = fit_diffusion(model, x, cfg, callbacks=callbacks, ema_model=ema)
+    return {"model": model, "ema": ema, "history": hist, "x": x, "config": config, "train": cfg}
+
+
+def ring_sample(
+    model: torch.nn.Module, objective: str, method: str, steps: int, seed: int, n: int = RING_EVAL_N
+) -> torch.Tensor:
+    """(n, 2) samples of a ring model with the evaluation noise of ``seed``
+    (``RING_EVAL_SEED + seed``), on the CPU."""
+    from ..diffusion.samplers import sample_eps, sample_flow
+    from ..diffusion.schedule import get_schedule
+
+    g = torch.Generator().manual_seed(RING_EVAL_SEED + seed)
+    if objective == "flow":
+        x = sample_flow(model, (n, 2), steps=steps, method=method, generator=g)
+    else:
+        cfg = ring_train_config("eps", 1)
+        schedule = get_schedule(cfg.schedule, cfg.T)
+        x = sample_eps(model, (n, 2), schedule, steps=steps, method=method, generator=g)
+    return x.float().cpu()
