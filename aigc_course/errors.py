@@ -5,6 +5,10 @@ Each carries a one-line message that says what was wrong and how to fix it.
 
 from __future__ import annotations
 
+from .config import ConfigError  # bad settings and arguments; defined beside the modes
+
+__all__ = ["CheckpointError", "CommandError", "ConfigError"]
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, torn, incomplete, or does not fit the model asked for."""

@@ -150,3 +150,33 @@ def test_committed_ring_record_holds_every_seed_sampler_and_step_count():
                     r = meta["metrics"][f"{objective}/{method}/steps{k}/seed{seed}"]
                     assert 0 <= r["high_quality"] <= 1 and 0 <= r["modes_covered"] <= 8
                 assert tensors[f"{objective}/{method}/seed{seed}"].shape == (2000, 2)
+
+
+@pytest.mark.gpu
+def test_training_and_sampling_follow_the_model_to_cuda():
+    from aigc_course.diffusion import cosine_schedule, sample_eps, sample_flow
+
+    model = _mlp(n_classes=2).cuda()
+    x, y = torch.randn(64, 2), torch.randint(0, 2, (64,))
+    cfg = DiffusionTrainConfig(steps=5, batch_size=16, p_uncond=0.2, n_classes=2, ema=0.9)
+    ema = make_ema(model)
+    hist = fit_diffusion(model, x, cfg, labels=y, ema_model=ema)
+    assert hist.steps == 5 and all(map(lambda v: v == v, hist["loss"]))  # no NaN under autocast
+    cpu = make_ema(ema).cpu()
+    labels = torch.tensor([0, 1, 1])
+    for fn, kw in ((sample_flow, {}), (sample_eps, {"schedule": cosine_schedule()})):
+        outs = [
+            fn(
+                m,
+                (3, 2),
+                steps=4,
+                labels=labels,
+                guidance=2.0,
+                n_classes=2,
+                generator=torch.Generator().manual_seed(0),
+                **kw,
+            )
+            for m in (ema, cpu)
+        ]
+        assert outs[0].device.type == "cuda"
+        assert_close(outs[0].cpu(), outs[1], rtol=1e-3, atol=1e-3)  # same seed, same samples

@@ -244,7 +244,7 @@ assert ratio > 10 and int(weight.argmax()) == 0
 # $T = 1000$) on the ring's 20,000 points, the same data as the GAN's seed 0.
 
 # %%
-eps_run = td.train_ring_diffusion("eps", seed=0, steps=by_mode(smoke=200, workshop=1500, full=4000))
+eps_run = td.train_ring_diffusion("eps", seed=0, steps=by_mode(smoke=200, workshop=2500, full=4000))
 eps_model, eps_hist = eps_run["ema"], eps_run["history"]
 print(
     f"{eps_hist.steps} steps in {eps_hist.seconds:.1f} s; loss {eps_hist['loss'][0]:.3f} "
@@ -274,7 +274,9 @@ for t in (50, 200, 500):
     rel_err[t] = float(((learned - exact).pow(2).sum(1).mean() / exact.pow(2).sum(1).mean()).sqrt())
     print(f"t = {t} (ab = {ab:.3f}): relative score error {rel_err[t]:.3f}")
 assert rel_err[500] < by_mode(smoke=1.0, workshop=0.15, full=0.15)
-assert rel_err[50] > rel_err[500] and max(rel_err.values()) < by_mode(smoke=1.5, workshop=1, full=1)
+assert rel_err[50] > rel_err[500] and max(rel_err.values()) < by_mode(
+    smoke=1.5, workshop=0.6, full=0.6
+)
 
 # %% [markdown]
 # At the largest noise level the learned score matches the exact one closely; as the noise
@@ -323,7 +325,7 @@ plt.show()
 
 # %%
 flow_run = td.train_ring_diffusion(
-    "flow", seed=0, steps=by_mode(smoke=200, workshop=1000, full=2500)
+    "flow", seed=0, steps=by_mode(smoke=200, workshop=2000, full=2500)
 )
 flow_model, flow_hist = flow_run["ema"], flow_run["history"]
 print(
@@ -338,6 +340,7 @@ print(
     f"{flow_scores.high_quality:.3f}, mode JSD {flow_scores.mode_jsd:.3f}"
 )
 assert flow_scores.modes_covered >= by_mode(smoke=0, workshop=8, full=8)
+assert flow_scores.high_quality >= by_mode(smoke=0.0, workshop=0.6, full=0.6)
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 5))
@@ -398,7 +401,7 @@ print("v = (eps - x_t) / (1 - t) and DDIM = Euler in (x / sqrt(ab), sigma): both
 
 # %%
 step_counts = by_mode(
-    smoke=(1, 4, 16), workshop=(1, 2, 4, 8, 16, 32), full=(1, 2, 4, 8, 16, 32, 64)
+    smoke=(1, 2, 4, 8), workshop=(1, 2, 4, 8, 16, 32), full=(1, 2, 4, 8, 16, 32, 64)
 )
 samplers = {"ddpm": eps_model, "ddim": eps_model, "euler": flow_model, "heun": flow_model}
 curves = {}
@@ -427,7 +430,7 @@ best = {m: max(p[1] for p in pts) for m, pts in curves.items()}
 one_step = {m: pts[0][1] for m, pts in curves.items()}
 print("best share:", {m: round(v, 3) for m, v in best.items()})
 print("one step:  ", {m: round(v, 3) for m, v in one_step.items()})
-assert max(one_step.values()) < max(best.values())
+assert max(one_step.values()) < max(best.values()) - by_mode(smoke=-1, workshop=0.3, full=0.3)
 
 # %% [markdown]
 # With one step every sampler lands far from the modes (the printed one-step shares): a
@@ -435,6 +438,47 @@ assert max(one_step.values()) < max(best.values())
 # lies between the modes. Quality rises with the number of evaluations and then levels off
 # at what the network itself has learned; beyond that point more steps cost time and buy
 # nothing. Read the curve for where each sampler levels off.
+#
+# Heun's step is second order, yet on this ring it is no better than Euler at the *same*
+# number of evaluations. The pairs below say so, and a second check shows when the extra
+# order pays: on data from one Gaussian $\mathcal N(\mu, \sigma_0^2 I)$ the optimal velocity
+# is known in closed form and smooth, and there Heun's error in the samples' mean and
+# standard deviation is far below Euler's at equal cost.
+
+# %%
+pairs = {n: hq for n, hq, _ in curves["euler"]}
+for n, hq, _ in curves["heun"]:
+    if n in pairs:
+        print(f"NFE {n:2d}: Euler {pairs[n]:.3f}, Heun {hq:.3f}")
+        if n >= 8:  # below 8 evaluations neither sampler reaches the modes
+            assert hq <= pairs[n] + by_mode(smoke=1.0, workshop=0.02, full=0.02)
+mu, sigma0 = torch.tensor([1.0, -2.0]), 0.5
+
+
+def gaussian_velocity(x, t, labels=None):  # E[eps - x0 | x_t] for x0 ~ N(mu, sigma0^2 I)
+    t = t.reshape(-1, 1)
+    var = (1 - t) ** 2 * sigma0**2 + t**2
+    return (t - (1 - t) * sigma0**2) * (x - (1 - t) * mu) / var - mu
+
+
+err = {}
+for method, k in (("euler", 6), ("heun", 3)):  # 6 evaluations each
+    xs = dfn.sample_flow(
+        gaussian_velocity,
+        (20_000, 2),
+        steps=k,
+        method=method,
+        generator=torch.Generator().manual_seed(1),
+    )
+    err[method] = float((xs.mean(0) - mu).abs().max() + (xs.std(0) - sigma0).abs().max())
+    print(f"{method}, {dfn.nfe(method, k)} evaluations: moment error {err[method]:.4f}")
+assert err["heun"] < 0.5 * err["euler"]
+
+# %% [markdown]
+# The learned ring field changes sharply near $t = 0$, where the samples fall into modes of
+# width 0.05, and the uniform time grid puts large steps there; the single Gaussian's field
+# is smooth, which is where a higher-order solver earns its second evaluation. (Karras et
+# al. 2022 pair Heun with a grid that takes small steps at low noise for this reason.)
 #
 # ### Over seeds, against the GANs of notebook 01
 #
@@ -475,14 +519,21 @@ worst_dif_hq = min(min(r["high_quality"] for r in table[n]) for n in diffusion_r
 print(
     f"lowest high-quality share: diffusion {worst_dif_hq:.2f}; best GAN's lowest {worst_gan_hq:.2f}"
 )
+covering_gans = [n for n in table if n.startswith("GAN") and all_modes[n]]
+best_covering_gan = max((r["high_quality"] for n in covering_gans for r in table[n]), default=0)
+print(
+    f"GANs covering every mode on every seed: {covering_gans}, best share {best_covering_gan:.2f}"
+)
 assert all(all_modes[n] for n in diffusion_rows)
 assert not all(all_modes[n] for n in table if n.startswith("GAN"))
+assert best_covering_gan < worst_dif_hq
 
 # %% [markdown]
 # Every diffusion and flow row covers all eight modes on every seed (the check above),
 # and its lowest high-quality share over the seeds is printed beside the best GAN's. Among
-# the GANs, only some variants cover every mode on every seed, and those that do pay in
-# high-quality share (compare the rows). Neither diffusion objective needed a
+# the GANs, only the variants printed last cover every mode on every seed, and they pay
+# for it in high-quality share: their best share is below the diffusion rows' worst (the
+# last assertion). Neither diffusion objective needed a
 # discriminator, a second optimiser or a penalty to get there: the loss is a regression
 # whose optimum is known, and coverage follows from matching the noised density at every
 # noise level.
