@@ -48,3 +48,45 @@ def test_ddim_judge_names_the_mistakes():
     assert "earlier" in v(lambda x, e, a, p: p**0.5 * x0(x, e, a) + (1 - a) ** 0.5 * e)
     assert "sqrt(ab_prev)" in v(lambda x, e, a, p: a**0.5 * x0(x, e, a) + (1 - p) ** 0.5 * e)
     assert v(lambda x, e, a, p: x) is not None
+
+
+STEPS_CURVE = [
+    {"method": "euler", "steps": 8, "nfe": 8, "fid": 12.0},
+    {"method": "heun", "steps": 4, "nfe": 8, "fid": 9.0},
+    {"method": "euler", "steps": 16, "nfe": 16, "fid": 8.0},
+]
+GUIDANCE_CURVE = [
+    {"guidance": 1.0, "conditional_accuracy": 0.93, "recall": 0.90, "fid": 12.0},
+    {"guidance": 1.5, "conditional_accuracy": 0.96, "recall": 0.85, "fid": 10.0},
+    {"guidance": 2.0, "conditional_accuracy": 0.98, "recall": 0.74, "fid": 11.0},
+    {"guidance": 3.0, "conditional_accuracy": 0.99, "recall": 0.60, "fid": 15.0},
+]
+
+
+def test_nfe_prediction_is_judged_against_the_measured_curve():
+    v = lambda answer, curve=STEPS_CURVE: _verdict_of("04.nfe_predict", answer, steps_curve=curve)
+    assert v(get("04.nfe_predict").solution(steps_curve=STEPS_CURVE)) is None
+    assert v("heun") is None and v(None) == "not attempted"
+    assert "count evaluations" in v("euler").lower()
+    flipped = [dict(r, fid=20.0) if r["method"] == "heun" else r for r in STEPS_CURVE]
+    assert v("euler", flipped) is None  # the answer follows the numbers, not a fixed letter
+
+
+def test_guidance_choice_respects_the_recall_constraint():
+    def v(f):
+        return _verdict_of("04.guidance_choice", f, curve=GUIDANCE_CURVE)
+
+    assert v(get("04.guidance_choice").solution(curve=GUIDANCE_CURVE)) is None
+    assert v(_stub) == "not attempted"
+    assert "recall constraint" in v(
+        lambda c: max(c, key=lambda r: r["conditional_accuracy"])["guidance"]
+    )
+    assert "FID-best" in v(lambda c: min(c, key=lambda r: r["fid"])["guidance"])
+    # a rule that happens to give 2.0 here but ignores the constraint elsewhere is caught
+    assert "loses half the recall" in v(
+        lambda c: (
+            2.0
+            if len(c) == 4 and c[1]["guidance"] == 1.5
+            else max(c, key=lambda r: r["conditional_accuracy"])["guidance"]
+        )
+    )

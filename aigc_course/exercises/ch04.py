@@ -114,3 +114,87 @@ EXERCISES = [
     Exercise("04.marginal", "derive", judge=_marginal_judge, solution=_marginal_solution),
     Exercise("04.ddim_step", "implement", judge=_ddim_judge, solution=_ddim_solution),
 ]
+
+
+# -------------------------------------------------------------- 04.nfe_predict (predict)
+
+
+def _nfe_outcome(steps_curve: list[dict], nfe: int = 8) -> str:
+    by = {(r["method"], int(r["nfe"])): float(r["fid"]) for r in steps_curve}
+    missing = [m for m in ("euler", "heun") if (m, nfe) not in by]
+    if missing:
+        raise AssertionError(f"the curve has no {nfe}-evaluation point for {missing}")
+    return "euler" if by[("euler", nfe)] < by[("heun", nfe)] else "heun"
+
+
+def _nfe_solution(steps_curve: list[dict], **_: object) -> str:
+    # At equal evaluations Heun takes half as many, longer steps, each with a second-order
+    # error: whether that wins depends on how curved the learned paths are at this budget,
+    # which is why the answer is read from the measured curve.
+    return _nfe_outcome(steps_curve)
+
+
+def _nfe_judge(answer: str, steps_curve: list[dict], **_: object) -> None:
+    choice = str(answer).strip().lower()
+    assert choice in ("euler", "heun"), 'answer "euler" or "heun"'
+    outcome = _nfe_outcome(steps_curve)
+    by = {(r["method"], int(r["nfe"])): float(r["fid"]) for r in steps_curve}
+    assert choice == outcome, (
+        f"the measured curve says {outcome}: at 8 evaluations Euler has FID "
+        f"{by[('euler', 8)]:.2f}, Heun {by[('heun', 8)]:.2f}. Count evaluations, not steps: "
+        "a Heun step costs two"
+    )
+
+
+# ---------------------------------------------------------- 04.guidance_choice (decide)
+
+
+def _choose_guidance(curve: list[dict], keep: float = 0.8) -> float:
+    base = next(r for r in curve if float(r["guidance"]) == 1.0)
+    allowed = [r for r in curve if float(r["recall"]) >= keep * float(base["recall"])]
+    best = max(allowed, key=lambda r: (float(r["conditional_accuracy"]), -float(r["guidance"])))
+    return float(best["guidance"])
+
+
+def _guidance_solution(curve: list[dict], **_: object) -> Callable[[list[dict]], float]:
+    # Filter by the constraint first (recall at least 80 % of w = 1's), then maximise the
+    # objective (conditional accuracy) among what is left; ties go to the smaller scale,
+    # which costs less diversity for the same accuracy.
+    return _choose_guidance
+
+
+def _guidance_judge(choose: Callable[[list[dict]], float], curve: list[dict], **_: object) -> None:
+    got = float(choose([dict(r) for r in curve]))
+    expected = _choose_guidance(curve)
+    if got == expected:
+        # a made-up curve where the constraint binds, so a rule that ignores it fails
+        synthetic = [
+            {"guidance": 1.0, "conditional_accuracy": 0.90, "recall": 0.80, "fid": 9.0},
+            {"guidance": 2.0, "conditional_accuracy": 0.97, "recall": 0.70, "fid": 8.0},
+            {"guidance": 3.0, "conditional_accuracy": 0.97, "recall": 0.66, "fid": 11.0},
+            {"guidance": 4.0, "conditional_accuracy": 0.99, "recall": 0.40, "fid": 20.0},
+        ]
+        got_s, exp_s = float(choose(synthetic)), _choose_guidance(synthetic)
+        assert got_s == exp_s, (
+            f"right on this curve, but on a curve where w = 4 loses half the recall your rule "
+            f"picks {got_s:g} instead of {exp_s:g}: keep only scales whose recall is at least "
+            "0.8 x the recall at w = 1, then take the best accuracy (ties: the smaller scale)"
+        )
+        return
+    by_fid = float(min(curve, key=lambda r: float(r["fid"]))["guidance"])
+    by_acc = float(max(curve, key=lambda r: float(r["conditional_accuracy"]))["guidance"])
+    if got == by_acc:
+        raise AssertionError(
+            f"{got:g} has the best accuracy but breaks the recall constraint; expected {expected:g}"
+        )
+    if got == by_fid:
+        raise AssertionError(
+            f"{got:g} is the FID-best scale, not the constrained choice ({expected:g})"
+        )
+    raise AssertionError(f"got {got:g}, expected {expected:g}")
+
+
+EXERCISES += [
+    Exercise("04.nfe_predict", "predict", judge=_nfe_judge, solution=_nfe_solution),
+    Exercise("04.guidance_choice", "implement", judge=_guidance_judge, solution=_guidance_solution),
+]

@@ -315,37 +315,6 @@ def make_diffusion_mnist() -> Path:
     )
 
 
-class ClassConcatUNet(torch.nn.Module):
-    """The class-conditioned recipe of the Hugging Face diffusion class, as a new user
-    meets it: diffusers' ``UNet2DModel`` (blocks 32, 64, 64, two layers each, attention in
-    the two lower down blocks and the two upper up blocks) whose input is the noisy image
-    with a 4-dimensional class embedding appended as extra channels; it predicts the noise.
-    Wrapped to the course's contract ``model(x, t, labels)``."""
-
-    def __init__(self, n_classes: int = 10, class_channels: int = 4):
-        from types import SimpleNamespace
-
-        from diffusers import UNet2DModel
-
-        super().__init__()
-        self.config = SimpleNamespace(n_classes=n_classes)  # what the samplers read
-        self.class_emb = torch.nn.Embedding(n_classes, class_channels)
-        self.unet = UNet2DModel(
-            sample_size=28,
-            in_channels=1 + class_channels,
-            out_channels=1,
-            layers_per_block=2,
-            block_out_channels=(32, 64, 64),
-            down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
-            up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
-        )
-
-    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        b, _, h, w = x.shape
-        cond = self.class_emb(labels)[:, :, None, None].expand(b, -1, h, w)
-        return self.unet(torch.cat([x, cond], dim=1), t).sample
-
-
 def make_diffusion_reference_mnist(seconds: float | None = None) -> Path:
     """The diffusers class-conditioned recipe (DDPM noise prediction, squared-cosine
     schedule, Adam 1e-3, batch 128) trained through the course's loop for
@@ -357,6 +326,7 @@ def make_diffusion_reference_mnist(seconds: float | None = None) -> Path:
     from ..data import load_mnist
     from ..device import get_device, seed_everything
     from ..diffusion.images import SamplerSpec, sample_digits, score_digits, to_model_range
+    from ..diffusion.reference import ClassConcatUNet
     from ..loading import load_pretrained
     from ..metrics.image import EVAL_N, EVAL_SEED, eval_labels
     from ..models.unet import count_parameters
