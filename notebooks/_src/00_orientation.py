@@ -28,6 +28,7 @@
 # | 01 GAN theory | the minimax game, the optimal discriminator, JSD, mode collapse | `theory.gan`, `models.gan`, `training.gan` |
 # | 02 DCGAN on MNIST | a DCGAN for 28×28 digits, conditional generation, measuring samples | `models.gan`, `training.gan`, `metrics.image` |
 # | 03 VAE and the ELBO | the ELBO, the reparameterisation trick, likelihood in nats | `theory.elbo`, `models.vae`, `training.vae` |
+# | 04 diffusion and flow matching | denoising as generation, the score, flow matching, samplers, guidance | `diffusion`, `models.unet`, `training.diffusion` |
 # | 05 text generation | n-gram baselines, LSTM and Transformer language models, sampling | `tokenizer`, `models.rnn_lm`, `models.transformer_lm`, `sampling` |
 # | 06 Hugging Face | BPE, GPT-2 from a config, `generate()`, porting our weights | `hf` |
 # | 07–10 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
