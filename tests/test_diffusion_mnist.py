@@ -151,3 +151,18 @@ def test_pipeline_is_called_like_a_diffusers_pipeline(pretrained):
         pipe(digits=[11])
     uncond = DigitPipeline.from_pretrained("diffusion_mnist", device="cpu")
     assert uncond(num_images=2, num_inference_steps=1).images.shape == (2, 1, 28, 28)
+
+
+def test_evaluate_command_prints_the_course_metrics(pretrained, capsys):
+    import shutil
+
+    from aigc_course.config import pretrained_dir
+
+    for suffix in (".safetensors", ".json"):  # the real instrument beside the tiny models
+        shutil.copy(pretrained_dir() / f"mnist_classifier{suffix}", pretrained)
+    assert cli.main(["evaluate", "diffusion", "--conditional", "--n", "20", "--steps", "1"]) == 0
+    out = capsys.readouterr().out
+    for key in ("fid", "precision", "recall", "confident", "entropy", "conditional_accuracy"):
+        assert key in out
+    assert "euler, 1 steps, guidance 2" in out
+    assert cli.main(["evaluate", "diffusion", "--n", "5"]) == 2
