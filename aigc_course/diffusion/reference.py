@@ -13,9 +13,10 @@ class ClassConcatUNet(torch.nn.Module):
     meets it: diffusers' ``UNet2DModel`` (blocks 32, 64, 64, two layers each, attention in
     the two lower down blocks and the two upper up blocks) whose input is the noisy image
     with a 4-dimensional class embedding appended as extra channels; it predicts the noise.
-    Wrapped to the course's contract ``model(x, t, labels)``."""
+    Wrapped to the course's contract ``model(x, t, labels)``; ``attention=False`` swaps the
+    attention blocks for plain ones, to measure what they cost."""
 
-    def __init__(self, n_classes: int = 10, class_channels: int = 4):
+    def __init__(self, n_classes: int = 10, class_channels: int = 4, attention: bool = True):
         from types import SimpleNamespace
 
         from diffusers import UNet2DModel
@@ -29,8 +30,12 @@ class ClassConcatUNet(torch.nn.Module):
             out_channels=1,
             layers_per_block=2,
             block_out_channels=(32, 64, 64),
-            down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
-            up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
+            down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D")
+            if attention
+            else ("DownBlock2D",) * 3,
+            up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D")
+            if attention
+            else ("UpBlock2D",) * 3,
         )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

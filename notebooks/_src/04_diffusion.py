@@ -882,10 +882,13 @@ assert acc_wrong < acc_right - 0.3
 # for conditional models, the share classified as the digit asked for. The GANs and the
 # VAE are sampled here (milliseconds); the diffusion models' figures are the ones their
 # recipes recorded on the test digits at the settings chosen on validation (drawing
-# 1,000 guided digits takes about a minute on a CPU; §12 gives the times). Training time
-# is CPU time on one thread.
+# 1,000 guided digits takes about a minute on a CPU). Training and sampling times are CPU
+# seconds (per 1,000 samples), on one thread for the recorded ones; the VAE's training
+# time was not recorded.
 
 # %%
+import time
+
 from aigc_course.metrics.image import EVAL_N, eval_labels
 from aigc_course.models.gan import sample_images
 
@@ -894,23 +897,32 @@ rows = {}
 for name in ("dcgan_mnist", "cdcgan_mnist"):
     G, gmeta = load_pretrained(name, device)
     labels = eval_labels(EVAL_N) if G.config.n_classes else None
+    start = time.process_time()
     images = sample_images(G, EVAL_N, labels=labels, seed=0)
     rows[name] = {
         **score_digits(clf, images, x_test, labels),
-        "train_s": gmeta["metrics"]["train_seconds"],
+        "sample_s": time.process_time() - start,
     }
+    rows[name]["train_s"] = gmeta["metrics"]["train_seconds"]
 vae, _ = load_pretrained("vae_mnist", device)
+start = time.process_time()
 vae_images = vae.sample(EVAL_N, torch.Generator(device=device).manual_seed(0)).cpu()
 rows["vae_mnist (means)"] = {**score_digits(clf, vae_images, x_test), "train_s": float("nan")}
+rows["vae_mnist (means)"]["sample_s"] = time.process_time() - start
 umeta = load_pretrained("diffusion_mnist", "cpu")[1]
-rows["diffusion_mnist"] = {**umeta["metrics"], "train_s": umeta["train_cpu_seconds"]}
-rows[f"cdiffusion_mnist, w={fid_w:g}"] = {**cmeta["metrics"], "train_s": cmeta["train_cpu_seconds"]}
 acc_row = cmeta["metrics_accuracy_best"]
-rows[f"cdiffusion_mnist, w={acc_w:g}"] = {**acc_row, "train_s": cmeta["train_cpu_seconds"]}
-cols = ("fid", "precision", "recall", "confident", "entropy", "conditional_accuracy", "train_s")
-print(f"{'model':28s}" + "".join(f"{c[:10]:>11s}" for c in cols))
+for name, meta_, m in (
+    ("diffusion_mnist", umeta, umeta["metrics"]),
+    (f"cdiffusion_mnist, w={fid_w:g}", cmeta, cmeta["metrics"]),
+    (f"cdiffusion_mnist, w={acc_w:g}", cmeta, acc_row),
+):
+    rows[name] = {**m, "train_s": meta_["train_cpu_seconds"]}
+    rows[name]["sample_s"] = m["sample_cpu_seconds_per_1000"]
+cols = ("fid", "precision", "recall", "confident", "entropy", "conditional_accuracy")
+print(f"{'model':28s}" + "".join(f"{c[:10]:>11s}" for c in cols) + "   train s  sample s")
 for name, r in rows.items():
-    print(f"{name:28s}" + "".join(f"{r.get(c, float('nan')):11.3f}" for c in cols))
+    cells = "".join(f"{r.get(c, float('nan')):11.3f}" for c in cols)
+    print(f"{name:28s}{cells}{r['train_s']:10.0f}{r['sample_s']:10.2f}")
 
 # %% [markdown]
 # **Check** the targets this chapter set itself, on the test digits: the guided model at
@@ -995,12 +1007,15 @@ def step_seconds(model, t_in):
 
 
 hf_net = ClassConcatUNet().to(device)
+no_attn = ClassConcatUNet(attention=False).to(device)
 course_net = UNet(unet_cfg).to(device)
-s_hf, s_course = step_seconds(hf_net, tb * 999), step_seconds(course_net, tb)
-print(
-    f"one step, batch 64: diffusers recipe {s_hf:.2f} s ({count_parameters(hf_net):,} params), "
-    f"course U-Net {s_course:.2f} s ({count_parameters(course_net):,}): {s_hf / s_course:.1f}x"
-)
+for name, net, t_in in (
+    ("diffusers recipe", hf_net, tb * 999),
+    ("  the same without attention", no_attn, tb * 999),
+    ("course U-Net", course_net, tb),
+):
+    s = step_seconds(net, t_in)
+    print(f"{name:30s} {count_parameters(net):>10,} params  {s:.2f} s per step of batch 64")
 
 # %% [markdown]
 # STEP_PROSE
