@@ -180,3 +180,23 @@ def test_training_and_sampling_follow_the_model_to_cuda():
         ]
         assert outs[0].device.type == "cuda"
         assert_close(outs[0].cpu(), outs[1], rtol=1e-3, atol=1e-3)  # same seed, same samples
+
+
+def test_ema_warms_up_so_the_average_forgets_the_initial_weights():
+    from aigc_course.training.diffusion import ema_decay
+
+    assert ema_decay(0.999, 0) == pytest.approx(0.1)
+    assert ema_decay(0.999, 100) == pytest.approx(101 / 110)
+    assert ema_decay(0.999, 100_000) == 0.999
+    # after 800 steps the average keeps (almost) nothing of the start; a constant 0.999 keeps 45 %
+    kept = 1.0
+    for i in range(800):
+        kept *= ema_decay(0.999, i)
+    assert kept < 1e-3 and 0.999**800 > 0.4
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 2)
+    ema = make_ema(model)
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    ema_update(ema, model, ema_decay(0.999, 0))  # the first update: 0.1 old + 0.9 new
+    torch.testing.assert_close(ema.weight, 0.1 * (model.weight - 1.0) + 0.9 * model.weight)

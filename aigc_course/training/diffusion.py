@@ -105,6 +105,18 @@ def make_ema(model: torch.nn.Module) -> torch.nn.Module:
     return ema
 
 
+def ema_decay(decay: float, step: int) -> float:
+    """The decay used at update ``step`` (0-based): ``min(decay, (1 + step) / (10 + step))``.
+
+    Without this warm-up an average that starts from the initial weights keeps a share
+    ``decay ** steps`` of them: after 800 steps at 0.999 that is 45 % of an untrained
+    network, and the averaged model samples noise. The warm-up makes the early average
+    follow the weights closely and lengthens its memory as training goes on (the
+    ``num_updates`` rule of TensorFlow's ``ExponentialMovingAverage``).
+    """
+    return min(decay, (1.0 + step) / (10.0 + step))
+
+
 @torch.no_grad()
 def ema_update(ema_model: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     """``theta_ema <- decay * theta_ema + (1 - decay) * theta`` for every parameter;
@@ -134,7 +146,7 @@ def fit_diffusion(
         labels: (N,) class labels for a conditional model, or None.
         callbacks: progress, evaluation, snapshots, checkpoints (off the clock).
         ema_model: from :func:`make_ema`; updated after every step with decay
-            ``cfg.ema`` (ignored when ``cfg.ema`` is None).
+            :func:`ema_decay` ``(cfg.ema, step)`` (ignored when ``cfg.ema`` is None).
         history: continue this history.
 
     Returns:
@@ -166,7 +178,7 @@ def fit_diffusion(
                 loss = flow_loss(model, x[idx], yb, g, cfg.p_uncond, cfg.n_classes, cfg.t_sampler)
         precision.step(loss, opt, grad_clip=cfg.grad_clip)
         if ema_model is not None and cfg.ema is not None:
-            ema_update(ema_model, model, cfg.ema)
+            ema_update(ema_model, model, ema_decay(cfg.ema, i))
         return {"loss": loss.item(), "lr": lr}
 
     models = {"model": model} if ema_model is None else {"model": model, "ema": ema_model}
