@@ -754,9 +754,9 @@ print(
     f"sampler: {spec.method}, {spec.steps} steps, guidance {spec.guidance:g} "
     f"({spec.nfe(conditional=True)} network evaluations per digit)"
 )
-grid_labels = torch.arange(10).repeat(4)
-committed_digits = sample_digits(cmodel, 40, spec, labels=grid_labels, seed=0)
-live_digits = sample_digits(live_ema, 40, spec, labels=grid_labels, seed=0)
+grid_labels = torch.arange(10).repeat(by_mode(smoke=2, workshop=4, full=4))
+committed_digits = sample_digits(cmodel, len(grid_labels), spec, labels=grid_labels, seed=0)
+live_digits = sample_digits(live_ema, len(grid_labels), spec, labels=grid_labels, seed=0)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
 show_images(committed_digits, nrow=10, ax=axes[0], title="committed model")
 show_images(live_digits, nrow=10, ax=axes[1], title=f"live model of §8 ({live_hist.steps} steps)")
@@ -996,7 +996,7 @@ tb, yb = torch.rand(64, device=device), torch.randint(0, 10, (64,), device=devic
 def step_seconds(model, t_in):
     opt_ = torch.optim.Adam(model.parameters(), 1e-3)
     times = []
-    for _ in range(3):
+    for _ in range(by_mode(smoke=1, workshop=3, full=3)):
         start = time.perf_counter()
         loss = model(xb, t_in, yb).pow(2).mean()
         opt_.zero_grad()
