@@ -1024,8 +1024,8 @@ for name, net, t_in in (
 # ## 13 · Steps: quality against network evaluations, on digits
 #
 # **Exercise 3 (predict, then look).** The unconditional model's recipe scored Euler and
-# Heun at several step counts on the validation digits. At an equal budget of **8 network
-# evaluations** — 8 Euler steps, or 4 Heun steps — which gives the lower FID? Write
+# Heun at several step counts on the validation digits. At an equal budget of **4 network
+# evaluations** — 4 Euler steps, or 2 Heun steps — which gives the lower FID? Write
 # `"euler"` or `"heun"` before running the next cell.
 
 # %%
