@@ -964,8 +964,8 @@ assert all(targets.values()), [what for what, ok in targets.items() if not ok]
 # the accuracy-best scale every digit is the one asked for, but the FID is several times
 # worse and the recall is roughly halved: guidance gives fidelity and takes diversity,
 # and a single-number metric like the FID sees only the second. The price of all of it
-# is the last column: tens of CPU-seconds per 1,000 digits against milliseconds for a
-# GAN, because every digit takes 20 network evaluations (40 with guidance).
+# is the last column: tens of CPU-seconds per 1,000 digits against one or two for a GAN
+# or the VAE, because every digit takes 20 network evaluations (40 with guidance).
 #
 # ## 12 · The recipe people copy, at equal time, and what costs what on a CPU
 #
