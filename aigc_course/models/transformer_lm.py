@@ -54,7 +54,7 @@ class GPTConfig:
 
     @classmethod
     def nanogpt_cpu(cls, vocab_size: int) -> GPTConfig:
-        """The nanoGPT README's CPU recipe: 4 layers x 128 wide, 4 heads, block 64."""
+        """The nanoGPT README's CPU settings' shape: 4 layers x 128 wide, 4 heads, block 64."""
         return cls(vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128)
 
     def to_dict(self) -> dict:
