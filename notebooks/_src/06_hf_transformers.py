@@ -185,7 +185,9 @@ print("round trip and save/load OK;", len(bpe.encode(text).ids), "tokens for", l
 
 # %%
 from transformers import GPT2Config, GPT2LMHeadModel
+from transformers.utils import logging as hf_logging
 
+hf_logging.disable_progress_bar()  # progress bars only: warnings stay on, read them
 hf_tok = as_transformers_tokenizer(bpe)
 no_dropout = dict(resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
 eos = hf_tok.eos_token_id
@@ -468,19 +470,28 @@ print(char_tok.decode(theirs[0]))
 # %% [markdown]
 # ## 5. `save_pretrained`, `from_pretrained` and `pipeline`, all local
 #
-# A model folder holds `config.json` and `model.safetensors`; the tokenizer adds its own
-# files. `from_pretrained` on a **local path** reads them back (`local_files_only=True`
-# makes sure nothing is fetched).
+# A model folder holds `config.json`, `generation_config.json` (section 3) and
+# `model.safetensors`; the tokenizer adds its own files. The `Auto` classes read a folder
+# (or a hub name) and build the right class from its `config.json`:
+# `AutoModelForCausalLM.from_pretrained(path, dtype=...)` and
+# `AutoTokenizer.from_pretrained(path)`. On a **local path** with
+# `local_files_only=True` nothing is fetched.
 
 # %%
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
 folder = workdir / "tiny-gpt2-pydoc"
 gpt2.save_pretrained(folder)
 hf_tok.save_pretrained(folder)
 print(sorted(f.name for f in folder.iterdir()))
-again = GPT2LMHeadModel.from_pretrained(folder, local_files_only=True).eval()
+again = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
+again = again.to(device)
+tok_again = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+print(type(again).__name__, "| padding side:", tok_again.padding_side)
 with torch.no_grad():
-    torch.testing.assert_close(again(**inputs).logits, gpt2(**inputs).logits)
-print("reloaded model gives the same logits")
+    reloaded = again.eval()(**tok_again(prompt, return_tensors="pt").to(device)).logits
+    torch.testing.assert_close(reloaded, gpt2(**inputs).logits)
+print("reloaded model and tokenizer give the same logits")
 
 # %% [markdown]
 # A `pipeline` bundles tokenizer, model and decoding behind one call. It returns the
