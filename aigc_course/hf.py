@@ -62,11 +62,23 @@ def train_bpe(texts: Iterable[str], vocab_size: int = 1024, min_frequency: int =
 
 def as_transformers_tokenizer(tok):
     """Wrap a ``tokenizers.Tokenizer`` for ``transformers`` (``generate``, ``pipeline``,
-    ``save_pretrained``), with ``<|endoftext|>`` as its BOS, EOS and padding token."""
+    ``save_pretrained``), with ``<|endoftext|>`` as its BOS, EOS and padding token.
+
+    ``model_input_names`` is set explicitly to ``input_ids`` and ``attention_mask``: a
+    generic fast tokenizer may also return ``token_type_ids`` (the default of older
+    ``transformers``), and GPT-2 would then add ``wte(token_type_ids)`` to every position
+    in ``generate(**tok(prompt))`` but not in ``pipeline``. Padding is on the left, as
+    batched generation with a decoder-only model needs (notebook 06).
+    """
     from transformers import PreTrainedTokenizerFast
 
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=EOS, eos_token=EOS, pad_token=EOS
+        tokenizer_object=tok,
+        bos_token=EOS,
+        eos_token=EOS,
+        pad_token=EOS,
+        model_input_names=["input_ids", "attention_mask"],
+        padding_side="left",
     )
 
 
@@ -76,12 +88,18 @@ def gpt2_config(config: GPTConfig, eos_token_id: int | None = None, **overrides)
     GPT-2 choices made explicit: pre-LN blocks with layer-norm eps 1e-5, MLP width
     4·n_embd with ``gelu_new`` (the tanh approximation of GELU), learned positions
     (``n_positions`` = block_size), tied input/output embeddings, no dropout by default.
+
+    Args:
+        eos_token_id: the id of a real end-of-text token, used as BOS, EOS and padding.
+            None (the default, and the right choice for the course's character models,
+            whose vocabulary holds only real characters) sets no special token:
+            ``generate`` then never stops early on an ordinary character.
     """
     from transformers import GPT2Config
 
     if not config.causal:
         raise ValueError("GPT-2 is causal; a config with causal=False has no GPT-2 twin")
-    eos = config.vocab_size - 1 if eos_token_id is None else eos_token_id
+    eos = eos_token_id
     kw = dict(
         vocab_size=config.vocab_size,
         n_positions=config.block_size,
@@ -105,7 +123,7 @@ def gpt2_config(config: GPTConfig, eos_token_id: int | None = None, **overrides)
 
 def to_gpt2(model: GPT, eos_token_id: int | None = None):
     """A ``GPT2LMHeadModel`` holding exactly ``model``'s weights (in eval mode), on
-    ``model``'s device.
+    ``model``'s device. ``eos_token_id``: see :func:`gpt2_config` (None: no EOS).
 
     Raises:
         RuntimeError: a missing or unexpected key, or a shape mismatch (strict load).

@@ -107,11 +107,14 @@ def plot_curves(
     title: str | None = None,
     smooth: int = 1,
     logy: bool = False,
+    x: Mapping[str, Sequence[float]] | None = None,
 ) -> Axes:
     """Plot named training curves on one axes and return it.
 
     Args:
         curves: name → values (one per step). Empty curves are skipped.
+        x: name → the x value of every step (for example the training clock); default
+            the step index.
         smooth: moving-average window (1 = raw); the raw curve is drawn faintly behind.
         logy: logarithmic y axis.
     """
@@ -121,12 +124,15 @@ def plot_curves(
         y = np.asarray(torch.as_tensor(values, dtype=torch.float64).cpu())
         if y.size == 0:
             continue
+        xs = np.arange(y.size) if x is None else np.asarray(x[name], dtype=float)
+        if xs.shape != y.shape:
+            raise ValueError(f"{name}: {xs.size} x values for {y.size} points")
         if smooth > 1 and y.size >= smooth:
-            (line,) = ax.plot(np.arange(y.size), y, alpha=0.25)
+            (line,) = ax.plot(xs, y, alpha=0.25)
             ys = _smooth(y, smooth)
-            ax.plot(np.arange(smooth - 1, y.size), ys, color=line.get_color(), label=name)
+            ax.plot(xs[smooth - 1 :], ys, color=line.get_color(), label=name)
         else:
-            ax.plot(np.arange(y.size), y, label=name)
+            ax.plot(xs, y, label=name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:

@@ -8,7 +8,9 @@ can be tested on its own and reused by every model family:
   model's own distribution, T > 1 flatter);
 - :func:`top_k_filter` — keep the k largest logits (Fan et al. 2018);
 - :func:`top_p_filter` — keep the smallest set of tokens whose probability reaches p
-  (nucleus sampling, Holtzman et al. 2020).
+  (nucleus sampling, Holtzman et al. 2020);
+- :func:`repetition_penalty` — a logits processor that makes tokens already present less
+  likely (Keskar et al. 2019, as ``transformers`` does it).
 
 :func:`generate` serves both language-model families through their ``step(idx, state)``
 method (a KV cache for the Transformer, (h, c) for the LSTM), or recomputes the whole
@@ -108,6 +110,37 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     n_keep = (mass_before < p).sum(dim=-1, keepdim=True)  # ≥ 1: the first has mass 0
     threshold = sorted_logits.gather(-1, n_keep - 1)  # the least probable kept logit
     return logits.masked_fill(logits < threshold, float("-inf"))
+
+
+def repetition_penalty(penalty: float) -> LogitsProcessor:
+    """A logits processor that penalises every token already in ``ids``.
+
+    The logit of a token present in its row is divided by ``penalty`` if it is positive
+    and multiplied by it if it is negative, so with ``penalty`` > 1 the token always
+    becomes less likely (dividing a negative logit would make it *more* likely). This is
+    the rule of CTRL (Keskar et al. 2019) as ``transformers``' ``repetition_penalty``
+    applies it; ``tests/test_sampling.py`` checks it against
+    ``RepetitionPenaltyLogitsProcessor``.
+
+    Args:
+        penalty: > 0; 1 changes nothing, > 1 discourages repeats.
+
+    Returns:
+        ``processor(ids (B, T), logits (B, V)) -> logits (B, V)``.
+
+    References:
+        Keskar et al. 2019, "CTRL", Sec. 4.1 (penalised sampling).
+    """
+    if penalty <= 0:
+        raise ValueError(f"penalty must be > 0, got {penalty}")
+
+    def processor(ids: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        _check_logits(logits)
+        seen = logits.gather(-1, ids)  # (B, T) the logits of the tokens already present
+        seen = torch.where(seen > 0, seen / penalty, seen * penalty)
+        return logits.scatter(-1, ids, seen)
+
+    return processor
 
 
 def sample_next(

@@ -147,6 +147,23 @@ def test_pydoc_corpus_is_deterministic():
         a.split(1.5)
 
 
+def test_test_split_is_whole_documents_after_validation():
+    a = load_corpus()
+    train, val, test = a.splits(0.1)
+    assert train == a.split(0.1)[0]  # the training text is the same as before
+    assert train + val + test == a.text
+    start = len(train) + len(val)
+    assert start in a.doc_starts  # the test part begins with a whole topic
+    assert len(test) >= (len(val) + len(test)) // 2 and len(val) > 1000
+    # no documents: cut at the last blank line before the middle, else at the middle
+    text = "x" * 900 + "a\n\nb" * 10 + "y" * 40
+    c = tx.Corpus("toy", text, "", "toy")
+    tr, va, te = c.splits(0.1)
+    assert tr + va + te == text and va.endswith("\n\n") and len(te) >= len(va)
+    flat = tx.Corpus("flat", "z" * 1000, "", "flat")
+    assert [len(p) for p in flat.splits(0.1)] == [900, 50, 50]
+
+
 def test_remote_corpus_is_opt_in(cache_dir):
     with pytest.raises(DataError, match="prefetch --corpus tinyshakespeare"):
         load_corpus("tinyshakespeare")

@@ -77,6 +77,38 @@ def test_04_causal_leak():
     rejects("05.causal_leak", (leaky, None), "fill in moved_positions")
 
 
+def test_05_kv_step():
+    accepts("05.kv_step")
+
+    def no_append(q, k, v, cache):  # attends to the new position only
+        y = (q @ k.transpose(-2, -1) / q.size(-1) ** 0.5).softmax(-1) @ v
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        return y, (k, v)
+
+    def tril_mask(q, k, v, cache):  # the (1, T) lower-triangular mask: sees key 0 only
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        att = q @ k.transpose(-2, -1) / q.size(-1) ** 0.5
+        mask = torch.ones(1, k.size(2), dtype=torch.bool).tril()
+        return att.masked_fill(~mask, float("-inf")).softmax(-1) @ v, (k, v)
+
+    def unscaled(q, k, v, cache):
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        return (q @ k.transpose(-2, -1)).softmax(-1) @ v, (k, v)
+
+    def forgets_cache(q, k, v, cache):  # returns only the new key and value
+        y, _ = get("05.kv_step").solution()(q, k, v, cache)
+        return y, (k, v)
+
+    rejects("05.kv_step", no_append, "before")
+    rejects("05.kv_step", tril_mask, "no mask")
+    rejects("05.kv_step", unscaled, "scaled")
+    rejects("05.kv_step", forgets_cache, "every position so far")
+    rejects("05.kv_step", lambda q, k, v, cache: q, "return")
+
+
 # ---- 05 -------------------------------------------------------------------------------
 
 
@@ -309,3 +341,50 @@ def test_orientation_exercises_reject_the_usual_mistakes():
     purity.judge(purity.solution(**ctx), **ctx)
     with pytest.raises(AssertionError):
         purity.judge(1.5, **ctx)
+
+
+def test_06_top_p():
+    accepts("06.top_p")
+
+    def crossing_dropped(logits, p):  # keeps while the cumulative sum *including* it is < p
+        sl, order = logits.sort(-1, descending=True)
+        drop = sl.softmax(-1).cumsum(-1) > p
+        return logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+
+    def no_unsort(logits, p):  # decides in sorted order, applies in vocabulary order
+        sl, _ = logits.sort(-1, descending=True)
+        probs = sl.softmax(-1)
+        return logits.masked_fill(probs.cumsum(-1) - probs >= p, float("-inf"))
+
+    def ascending(logits, p):
+        sl, order = logits.sort(-1)
+        probs = sl.softmax(-1)
+        drop = probs.cumsum(-1) - probs >= p
+        return logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+
+    rejects("06.top_p", crossing_dropped, "crosses")
+    rejects("06.top_p", no_unsort, "vocabulary order|crosses|most probable")
+    rejects("06.top_p", ascending, "most probable|descending")
+    rejects("06.top_p", lambda logits, p: logits.softmax(-1), "unchanged|keep")
+
+
+def test_06_left_pad():
+    from aigc_course.hf import to_gpt2
+    from aigc_course.models.transformer_lm import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    gpt2 = to_gpt2(GPT(GPTConfig(vocab_size=20, block_size=16, n_layer=1, n_head=2, n_embd=16)))
+    accepts("06.left_pad", gpt2=gpt2)
+    solution = get("06.left_pad").solution()
+
+    def right_pad(seqs, pad_id):
+        ids, mask = solution(seqs, pad_id)
+        return ids.flip(1), mask.flip(1)  # wrong for row 0 too, but row 1 shows it
+
+    def inverted(seqs, pad_id):
+        ids, mask = solution(seqs, pad_id)
+        return ids, 1 - mask
+
+    rejects("06.left_pad", right_pad, "right padding")
+    rejects("06.left_pad", inverted, "inverted|attention_mask")
+    rejects("06.left_pad", lambda seqs, pad_id: solution(seqs, pad_id)[0], "returns")

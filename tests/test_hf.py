@@ -87,3 +87,59 @@ def test_round_trip_back_and_greedy_generation_agree(gpt, tmp_path):
         prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=8, do_sample=False
     )
     assert torch.equal(ours, theirs)
+
+
+@pytest.fixture(scope="module")
+def bpe_gpt2():
+    """A BPE tokenizer and a random GPT-2 over its vocabulary, with <|endoftext|> as EOS."""
+    tok = as_transformers_tokenizer(train_bpe(TEXT, vocab_size=300))
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=300, block_size=32, n_layer=1, n_head=2, n_embd=16))
+    return tok, to_gpt2(model, eos_token_id=tok.eos_token_id)
+
+
+def test_tokenizer_returns_no_token_type_ids(bpe_gpt2):
+    tok, _ = bpe_gpt2
+    assert tok.model_input_names == ["input_ids", "attention_mask"]
+    enc = tok("the lazy fox", return_tensors="pt")
+    assert set(enc) == {"input_ids", "attention_mask"}
+    assert "token_type_ids" not in tok(["a b", "the quick brown"], padding=True)
+
+
+def test_generate_from_the_tokenizer_output_equals_explicit_inputs(bpe_gpt2):
+    tok, hf = bpe_gpt2
+    enc = tok("the quick brown", return_tensors="pt")
+    kw = dict(max_new_tokens=6, do_sample=False, pad_token_id=tok.eos_token_id)
+    via_dict = hf.generate(**enc, **kw)
+    explicit = hf.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], **kw)
+    assert torch.equal(via_dict, explicit)
+    # what token_type_ids would do to GPT-2: a different result (so the test above can fail)
+    with torch.no_grad():
+        plain = hf(**enc).logits
+        typed = hf(**enc, token_type_ids=torch.ones_like(enc["input_ids"])).logits
+    assert (plain - typed).abs().max() > 1e-3
+
+
+def test_character_port_has_no_eos_and_generates_past_every_character(gpt):
+    hf = to_gpt2(gpt)  # a character vocabulary: every id is a real character
+    assert hf.config.eos_token_id is None and hf.generation_config.eos_token_id is None
+    assert hf.config.pad_token_id is None and hf.config.bos_token_id is None
+    last = gpt.config.vocab_size - 1  # the old choice of EOS: the last character ("…")
+    prompt = torch.tensor([[1, 2, 3]]).repeat(20, 1)
+    sample = dict(max_new_tokens=12, do_sample=True, temperature=50.0, top_k=0)  # ~uniform
+    torch.manual_seed(0)
+    out = hf.generate(prompt, attention_mask=torch.ones_like(prompt), **sample)
+    new = out[:, 3:]
+    assert new.shape == (20, 12)
+    hit = [(r, int(c)) for r in range(20) for c in (new[r, :-1] == last).nonzero().flatten()[:1]]
+    assert hit, "the sample never drew the last character: pick another seed"
+    assert any((new[r, c + 1 :] != last).any() for r, c in hit)  # it went on after "…"
+    with_eos = to_gpt2(gpt, eos_token_id=last)  # with that id as EOS, rows would stop there
+    assert with_eos.generation_config.eos_token_id == last
+    torch.manual_seed(0)
+    stopped = with_eos.generate(
+        prompt, attention_mask=torch.ones_like(prompt), pad_token_id=last, **sample
+    )
+    r, c = hit[0]
+    assert (stopped[r, 3 + c + 1 :] == last).all()  # padded with EOS after the first "…"
+    assert not torch.equal(stopped, out)

@@ -105,3 +105,21 @@ def test_score_positions_applies_any_function():
     for fn in (entropy, hit):
         got = score_positions(model, ids, fn, context=8, batch_size=3)
         torch.testing.assert_close(got, _brute_force(model, ids, 8, fn), atol=1e-5, rtol=1e-5)
+
+
+def test_verbatim_overlap_marks_exactly_the_copied_characters():
+    from aigc_course.metrics.text import verbatim_overlap
+
+    reference = "the quick brown fox jumps over the lazy dog"
+    text = "XXthe quick brownYYYYlazy dogZ"
+    mask = verbatim_overlap(text, reference, min_len=8)
+    # "the quick brown" (15 chars) and "lazy dog" (8 chars) occur in the reference
+    expected = [False] * 2 + [True] * 15 + [False] * 4 + [True] * 8 + [False]
+    assert mask.tolist() == expected
+    assert not verbatim_overlap(text, reference, min_len=16).any()  # no 16-char match
+    assert verbatim_overlap(reference, reference, min_len=32).all()
+    brute = [  # the definition, by brute force
+        any(text[i : i + 8] in reference for i in range(max(0, c - 7), min(c, len(text) - 8) + 1))
+        for c in range(len(text))
+    ]
+    assert mask.tolist() == brute

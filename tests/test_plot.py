@@ -33,4 +33,9 @@ def test_show_images_and_curves_return_axes():
     ax = plot_curves({"loss": np.linspace(2, 1, 50), "empty": []}, smooth=5, logy=True)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss"]
     assert ax.get_yscale() == "log"
+    t = np.linspace(0.0, 9.8, 50)  # a clock: the curve is drawn against it
+    ax = plot_curves({"loss": np.linspace(2, 1, 50)}, x={"loss": t}, smooth=5)
+    assert np.allclose(ax.lines[1].get_xdata(), t[4:]) and ax.lines[0].get_xdata()[-1] == 9.8
+    with pytest.raises(ValueError, match="x values"):
+        plot_curves({"loss": [1.0, 2.0]}, x={"loss": [0.0]})
     plt.close("all")

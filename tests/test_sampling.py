@@ -160,3 +160,23 @@ def test_sample_next_draws_from_the_transformers_warped_distribution(kw):
         ours = sample_next(logits, generator=torch.Generator().manual_seed(seed), **kw)
         ref = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(seed))
         assert torch.equal(ours, ref[:, 0])
+
+
+@pytest.mark.parametrize("penalty", [1.3, 0.7, 2.0])
+def test_repetition_penalty_matches_transformers(penalty):
+    from aigc_course.sampling import repetition_penalty
+
+    logits = _logits(8, b=3, v=15)  # positive and negative logits
+    ids = torch.randint(0, 15, (3, 6), generator=torch.Generator().manual_seed(0))
+    ids[0, :2] = 4  # a repeated id is penalised once, not twice
+    ours = repetition_penalty(penalty)(ids, logits.clone())
+    theirs = transformers.RepetitionPenaltyLogitsProcessor(penalty)(ids, logits.clone())
+    torch.testing.assert_close(ours, theirs)
+    present = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, ids, True)
+    assert torch.equal(ours[~present], logits[~present])  # absent tokens untouched
+    if penalty > 1:  # every present token loses probability mass relative to the rest
+        assert (ours[present] < logits[present]).all()
+    naive = torch.where(present, logits / penalty, logits)  # divide every logit: wrong
+    assert not torch.allclose(naive, theirs)  # negative logits go the wrong way
+    with pytest.raises(ValueError):
+        repetition_penalty(0.0)

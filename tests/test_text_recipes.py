@@ -44,8 +44,11 @@ def test_every_text_artifact_has_its_recipe():
 
 
 def test_prepare_corpus_splits_before_building_the_tokenizer(data):
-    assert data.train_text + data.val_text == data.corpus.text
-    assert len(data.val_text) == len(data.corpus.text) - int(0.9 * len(data.corpus.text))
+    assert data.train_text + data.val_text + data.test_text == data.corpus.text
+    held = len(data.corpus.text) - int(0.9 * len(data.corpus.text))
+    assert len(data.heldout_text) == held and data.heldout_text == data.corpus.split()[1]
+    assert len(data.test_text) >= held // 2 and len(data.val_text) > 0
+    assert len(data.test_ids) == len(data.test_text) and len(data.val_ids) == len(data.val_text)
     assert set(data.tokenizer.chars) == set(data.train_text)
     assert data.tokenizer.decode(data.train_ids) == data.train_text
 

@@ -59,6 +59,25 @@ def test_math_and_flash_paths_agree():
     torch.testing.assert_close(a(idx)[0], b(idx)[0], rtol=1e-5, atol=1e-5)
 
 
+def test_math_and_flash_paths_agree_with_dropout_in_training_mode():
+    cfg = GPTConfig(V, block_size=16, n_layer=2, n_head=2, n_embd=16, dropout=0.3)
+    torch.manual_seed(0)
+    a = GPT(cfg).train()
+    b = GPT(dataclasses.replace(cfg, flash=False)).train()
+    b.load_state_dict(a.state_dict())
+    idx = torch.randint(0, V, (2, 16), generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(1)
+    ya = a(idx)[0]
+    torch.manual_seed(1)
+    yb = b(idx)[0]
+    torch.testing.assert_close(ya, yb, rtol=1e-5, atol=1e-5)  # same dropout masks on the CPU
+    torch.manual_seed(2)
+    assert (a(idx)[0] - ya).abs().max() > 1e-3  # dropout is on: another draw, another output
+    a_eval, b_eval = a.eval()(idx)[0], b.eval()(idx)[0]
+    torch.testing.assert_close(a_eval, b_eval, rtol=1e-5, atol=1e-5)
+    assert (a_eval - ya).abs().max() > 1e-3
+
+
 def test_no_causal_leakage():
     model = _model()
     idx = torch.randint(0, V, (1, 16))

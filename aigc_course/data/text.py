@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from ..tokenizer import CharTokenizer
 
-#: The share of a corpus (its end) every text model is validated on.
+#: The share of a corpus (its end) held out from training: validation, then test.
 VAL_FRACTION = 0.1
 
 
@@ -72,6 +72,7 @@ class Corpus:
     text: str
     sha256: str
     source: str
+    doc_starts: tuple[int, ...] = ()  # where each document (pydoc: each topic) begins
 
     def __len__(self) -> int:
         return len(self.text)
@@ -85,6 +86,25 @@ class Corpus:
             raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
         cut = int(len(self.text) * (1.0 - val_fraction))
         return self.text[:cut], self.text[cut:]
+
+    def splits(self, val_fraction: float = VAL_FRACTION) -> tuple[str, str, str]:
+        """(train, validation, test): the held-out end of :meth:`split`, cut in two.
+
+        The training part is exactly :meth:`split`'s. The held-out part is cut at the
+        last document start at or before its middle (else at the last blank line there,
+        else at the middle), so the test part is made of whole documents, holds at least
+        half of the held-out text, and comes after the validation part. Choose on the
+        validation part, report on the test part.
+        """
+        train, held = self.split(val_fraction)
+        cut, mid = len(train), len(train) + len(held) // 2
+        starts = [d for d in self.doc_starts if cut < d <= mid]
+        if starts:
+            at = starts[-1]
+        else:
+            blank = self.text.rfind("\n\n", cut + 1, mid)
+            at = blank + 2 if blank > cut else mid
+        return train, self.text[cut:at], self.text[at:]
 
     @property
     def summary(self) -> str:
@@ -101,6 +121,17 @@ def pydoc_text() -> str:
     from pydoc_data.topics import topics
 
     return "\n".join(topics[key] for key in sorted(topics))
+
+
+def pydoc_doc_starts() -> tuple[int, ...]:
+    """Where each topic of :func:`pydoc_text` begins (its documents)."""
+    from pydoc_data.topics import topics
+
+    starts, pos = [], 0
+    for key in sorted(topics):
+        starts.append(pos)
+        pos += len(topics[key]) + 1  # the joining newline
+    return tuple(starts)
 
 
 def corpus_path(name: str) -> Path:
@@ -159,9 +190,10 @@ def load_corpus(name: str = "pydoc", *, download: bool = False) -> Corpus:
         DataError: a remote corpus is not cached (and ``download`` is False), or is corrupt.
     """
     if name == "pydoc":
-        text = pydoc_text()
+        text, starts = pydoc_text(), pydoc_doc_starts()
         version = platform.python_version()
-        return Corpus("pydoc", text, _sha256(text), f"pydoc_data.topics of CPython {version}")
+        source = f"pydoc_data.topics of CPython {version}"
+        return Corpus("pydoc", text, _sha256(text), source, starts)
     spec = _remote(name)
     path = corpus_path(name)
     if not path.is_file():
@@ -179,11 +211,13 @@ def load_corpus(name: str = "pydoc", *, download: bool = False) -> Corpus:
 
 @dataclass(frozen=True)
 class TextData:
-    """A corpus, its split and its tokenizer (built from the training part only).
+    """A corpus, its three parts and its tokenizer (built from the training part only).
 
     Attributes:
-        train_ids, val_ids: (N,) long token ids of the two parts; validation characters
-            the tokenizer never saw are replaced by its replacement character.
+        train_text, val_text, test_text: :meth:`Corpus.splits`: the first 90 %, then the
+            held-out 10 % cut at a document boundary into validation and test.
+        train_ids, val_ids, test_ids: (N,) long token ids of the three parts; held-out
+            characters the tokenizer never saw are replaced by its replacement character.
     """
 
     corpus: Corpus
@@ -192,6 +226,14 @@ class TextData:
     val_text: str
     train_ids: torch.Tensor
     val_ids: torch.Tensor
+    test_text: str = ""
+    test_ids: torch.Tensor | None = None
+
+    @property
+    def heldout_text(self) -> str:
+        """Validation and test together: the whole held-out 10 % (the text the committed
+        checkpoints recorded their figures on, before the test part was set apart)."""
+        return self.val_text + self.test_text
 
     @property
     def record(self) -> dict[str, Any]:
@@ -202,13 +244,16 @@ class TextData:
             "source": self.corpus.source,
             "n_chars": len(self.corpus),
             "val_fraction": VAL_FRACTION,
+            "val_chars": len(self.val_text),
+            "test_chars": len(self.test_text),
             "python_version": platform.python_version(),
         }
 
 
 def prepare_corpus(name: str = "pydoc", max_chars: int | None = None) -> TextData:
-    """Load a corpus, split it (its last 10 % for validation) and build the tokenizer
-    from the training part: the data of every text model of the course.
+    """Load a corpus, split it (:meth:`Corpus.splits`: 90 % training, then validation
+    and test) and build the tokenizer from the training part: the data of every text
+    model of the course.
 
     Args:
         max_chars: keep only the first ``max_chars`` characters *before* splitting
@@ -221,15 +266,13 @@ def prepare_corpus(name: str = "pydoc", max_chars: int | None = None) -> TextDat
     corpus = load_corpus(name)
     if max_chars is not None:
         text = corpus.text[:max_chars]
-        corpus = Corpus(corpus.name, text, corpus.sha256, corpus.source + f", first {max_chars}")
-    train, val = corpus.split(VAL_FRACTION)
+        starts = tuple(d for d in corpus.doc_starts if d < max_chars)
+        source = corpus.source + f", first {max_chars}"
+        corpus = Corpus(corpus.name, text, corpus.sha256, source, starts)
+    train, val, test = corpus.splits(VAL_FRACTION)
     tok = CharTokenizer.from_text(train)
-    val_ids, _ = tok.encode_with_mask(val, unknown="replace")
-    return TextData(
-        corpus,
-        tok,
-        train,
-        val,
-        tok.encode_tensor(train),
-        torch.tensor(val_ids, dtype=torch.long),
-    )
+
+    def ids(part: str) -> torch.Tensor:
+        return torch.tensor(tok.encode_with_mask(part, unknown="replace")[0], dtype=torch.long)
+
+    return TextData(corpus, tok, train, val, tok.encode_tensor(train), ids(val), test, ids(test))

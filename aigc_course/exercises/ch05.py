@@ -117,8 +117,71 @@ def _leaky_judge(attempt, causal_attention=None, **_: object) -> None:
         assert (still[:7] < 1e-6).all(), "causal_attention (with the mask) should leave 0..6 alone"
 
 
+def _kv_step_solution(**_: object):
+    def kv_step(q, k, v, cache):
+        if cache is not None:  # append the new position's key and value to the cache
+            k = torch.cat([cache[0], k], dim=2)  # (B, nh, T_past + 1, hd)
+            v = torch.cat([cache[1], v], dim=2)
+        att = q @ k.transpose(-2, -1) / q.size(-1) ** 0.5  # (B, nh, 1, T): no mask needed,
+        y = att.softmax(-1) @ v  # the one new query may see every key so far
+        return y, (k, v)
+
+    return kv_step
+
+
+def _kv_step_judge(attempt, **_: object) -> None:
+    gen = torch.Generator().manual_seed(3)
+    B, nh, T, hd = 2, 3, 6, 4
+    q, k, v = torch.randn(3, B, nh, T, hd, generator=gen).unbind(0)
+    full = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    cache = None
+    for t in range(T):
+        out = attempt(q[:, :, t : t + 1], k[:, :, t : t + 1], v[:, :, t : t + 1], cache)
+        assert isinstance(out, tuple) and len(out) == 2, (
+            "kv_step should return (y, cache): the output of the new position and the "
+            "cache (k, v) to pass to the next step"
+        )
+        y, cache = out
+        assert tuple(y.shape) == (B, nh, 1, hd), (
+            f"step {t}: y has shape {tuple(y.shape)}, expected (B, nh, 1, hd) = "
+            f"{(B, nh, 1, hd)}: one new query gives one output row"
+        )
+        ck = cache[0]
+        assert tuple(ck.shape) == (B, nh, t + 1, hd), (
+            f"step {t}: the cached keys have shape {tuple(ck.shape)}, expected "
+            f"{(B, nh, t + 1, hd)}: concatenate along the time dimension (dim=2) and keep "
+            "every position so far"
+        )
+        want = full[:, :, t : t + 1]
+        if not torch.allclose(y, want, atol=1e-5):
+            alone = v[:, :, t : t + 1]  # attending to the new key only gives its value
+            first = v[:, :, :1]
+            if t > 0 and torch.allclose(y, alone, atol=1e-5):
+                raise AssertionError(
+                    f"step {t}: y equals the new value alone: append the new key and value "
+                    "to the cache *before* attending, so the query sees every position"
+                )
+            if t > 0 and torch.allclose(y, first, atol=1e-5):
+                raise AssertionError(
+                    f"step {t}: y equals the value of position 0: a lower-triangular mask "
+                    "of shape (1, T) hides every key but the first. The one new query is the "
+                    "last position and may see every cached key: no mask is needed"
+                )
+            unscaled = (q[:, :, t : t + 1] @ k[:, :, : t + 1].transpose(-2, -1)).softmax(-1)
+            if torch.allclose(y, unscaled @ v[:, :, : t + 1], atol=1e-5):
+                raise AssertionError(
+                    f"step {t}: the scores are not scaled: divide q kᵀ by √head_dim"
+                )
+            raise AssertionError(
+                f"step {t}: y differs from full causal attention by "
+                f"{(y - want).abs().max():.2e}: softmax(q kᵀ / √d) over all cached keys, "
+                "times the cached values"
+            )
+
+
 EXERCISES = [
     Exercise("05.units", "implement", judge=_units_judge, solution=_units_solution),
     Exercise("05.top_k", "implement", judge=_top_k_judge, solution=_top_k_solution),
     Exercise("05.causal_leak", "predict", judge=_leaky_judge, solution=_leaky_solution),
+    Exercise("05.kv_step", "implement", judge=_kv_step_judge, solution=_kv_step_solution),
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -208,6 +209,31 @@ def novelty(texts: Iterable[str], reference: str, n: int = 8) -> float:
     ref = {reference[i : i + n] for i in range(len(reference) - n + 1)}
     grams = [t[i : i + n] for t in texts for i in range(len(t) - n + 1)]
     return sum(g not in ref for g in grams) / len(grams) if grams else 0.0
+
+
+def verbatim_overlap(text: str, reference: str, min_len: int = 32) -> np.ndarray:
+    """Which characters of ``text`` lie inside a string of at least ``min_len``
+    characters that also occurs verbatim in ``reference`` (for example the training text).
+
+    A character is covered when some window ``text[i : i + min_len]`` containing it is a
+    substring of ``reference`` (every longer shared string contains such a window). The
+    mean of the mask is the *overlap rate*: the share of an evaluation text a model could
+    predict by copying its training text.
+
+    Returns:
+        (len(text),) bool array.
+    """
+    if min_len < 1:
+        raise ValueError(f"min_len must be ≥ 1, got {min_len}")
+    seen = {reference[j : j + min_len] for j in range(len(reference) - min_len + 1)}
+    covered = np.zeros(len(text), dtype=bool)
+    diff = np.zeros(len(text) + 1, dtype=np.int64)  # +1 at a match's start, -1 after its end
+    for i in range(len(text) - min_len + 1):
+        if text[i : i + min_len] in seen:
+            diff[i] += 1
+            diff[i + min_len] -= 1
+    covered[:] = np.cumsum(diff[:-1]) > 0
+    return covered
 
 
 def paired_block_bootstrap(

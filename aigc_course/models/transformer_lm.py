@@ -54,7 +54,7 @@ class GPTConfig:
 
     @classmethod
     def nanogpt_cpu(cls, vocab_size: int) -> GPTConfig:
-        """The nanoGPT README's CPU recipe: 4 layers x 128 wide, 4 heads, block 64."""
+        """The nanoGPT README's CPU settings' shape: 4 layers x 128 wide, 4 heads, block 64."""
         return cls(vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128)
 
     def to_dict(self) -> dict:
@@ -62,15 +62,22 @@ class GPTConfig:
 
 
 def attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = True
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    causal: bool = True,
+    dropout_p: float = 0.0,
 ) -> torch.Tensor:
-    """Scaled dot-product attention, written out: softmax(q kᵀ / √d + mask) v.
+    """Scaled dot-product attention, written out: dropout(softmax(q kᵀ / √d + mask)) v.
 
     Args:
         q: (B, nh, Tq, hd) queries.
         k, v: (B, nh, Tk, hd) keys and values, Tk ≥ Tq. With ``causal``, the queries are
             the *last* Tq positions, so query i may see keys 0..Tk-Tq+i (this is what a
             KV cache needs; with Tq == Tk it is the usual lower-triangular mask).
+        dropout_p: dropout on the attention weights (pass 0 in eval mode), applied where
+            ``F.scaled_dot_product_attention`` applies its ``dropout_p``: on the CPU, with
+            the same random state, the two give the same output.
 
     Returns:
         (B, nh, Tq, hd).
@@ -83,7 +90,10 @@ def attention(
     if causal:
         allowed = torch.ones(tq, tk, dtype=torch.bool, device=q.device).tril(diagonal=tk - tq)
         att = att.masked_fill(~allowed, float("-inf"))
-    return att.softmax(dim=-1) @ v
+    att = att.softmax(dim=-1)
+    if dropout_p > 0.0:
+        att = F.dropout(att, dropout_p, training=True)
+    return att @ v
 
 
 class Conv1D(nn.Module):
@@ -123,16 +133,11 @@ class CausalSelfAttention(nn.Module):
             k = torch.cat([past[0], k], dim=2)  # (B, nh, T_past + T, hd)
             v = torch.cat([past[1], v], dim=2)
         causal_here = self.causal and T > 1  # one new query may see every cached key
+        p = self.attn_dropout if self.training else 0.0  # both paths drop in training only
         if self.flash and (past is None or not causal_here):
-            y = F.scaled_dot_product_attention(
-                q,
-                k,
-                v,
-                is_causal=causal_here,
-                dropout_p=self.attn_dropout if self.training else 0.0,
-            )
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=causal_here, dropout_p=p)
         else:  # the explicit formula; also handles a causal chunk after a cache
-            y = attention(q, k, v, causal=causal_here)
+            y = attention(q, k, v, causal=causal_here, dropout_p=p)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # re-assemble heads: (B, T, C)
         return self.resid_dropout(self.c_proj(y)), (k, v)
 

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 05 · The Hugging Face way: BPE, GPT-2 from a config, `generate()`, and our own weights
+# # 06 · The Hugging Face way: BPE, GPT-2 from a config, `generate()`, and our own weights
 #
 # Notebook 05 built language models from scratch. Most practical work uses the Hugging
 # Face libraries: `tokenizers` for fast subword tokenizers and `transformers` for model
@@ -9,11 +9,12 @@
 #
 # **Learning objectives.** After this notebook you can
 #
-# 1. train a byte-level BPE tokenizer, read its merges, and measure how much it shortens
-#    text compared with characters;
+# 1. write the byte-pair merge loop, train a byte-level BPE tokenizer with `tokenizers`,
+#    and measure how much it shortens English and Chinese text;
 # 2. build a GPT-2 from `GPT2Config` and train it with a plain loop;
-# 3. decode with `generate()` (greedy, sampling, top-k, top-p, repetition penalty) and
-#    slice its output correctly;
+# 3. decode with `generate()` (greedy, sampling, top-k, top-p, repetition penalty), read
+#    its hidden defaults, batch prompts with left padding, slice its output correctly, and
+#    link decoding to likelihood with `compute_transition_scores`;
 # 4. prove that notebook 05's from-scratch Transformer *is* GPT-2 by loading its weights
 #    into `GPT2LMHeadModel` and matching the logits;
 # 5. save and reload a model from a local folder and run it in a `pipeline`;
@@ -27,6 +28,7 @@
 import os
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -88,6 +90,50 @@ enc = bpe.encode("The return value of the function is None.")
 print(enc.tokens)
 
 # %% [markdown]
+# **The merge loop, written out.** Training BPE is a short loop: count every adjacent
+# pair of symbols inside the words (weighted by how often each word occurs), merge the
+# most frequent pair everywhere, repeat. On a toy text, with the same pre-tokenizer
+# (split into words, spaces shown as `Ġ`), our loop's first merges are those of the
+# `tokenizers` library.
+
+# %%
+from collections import Counter
+
+from tokenizers import pre_tokenizers
+
+toy = "low lower lowest newer newest wider wide widest " * 3 + "lowest newest " * 4
+byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+words = Counter(w for w, _ in byte_level.pre_tokenize_str(toy))  # word -> count
+splits = {w: list(w) for w in words}  # each word as a list of symbols
+my_merges = []
+for _ in range(5):  # the sixth would be a tie between two pairs
+    pairs = Counter()
+    for w, n in words.items():
+        for pair in zip(splits[w], splits[w][1:], strict=False):  # neighbours
+            pairs[pair] += n
+    best = max(pairs, key=pairs.get)  # the most frequent adjacent pair
+    my_merges.append(best)
+    for w, sym in splits.items():  # merge it everywhere, left to right
+        out, i = [], 0
+        while i < len(sym):
+            if sym[i : i + 2] == list(best):
+                out, i = [*out, sym[i] + sym[i + 1]], i + 2
+            else:
+                out, i = [*out, sym[i]], i + 1
+        splits[w] = out
+print("our merges:       ", [" + ".join(m) for m in my_merges])
+
+# %% [markdown]
+# **Check:** the `tokenizers` trainer, on the same text, merges the same pairs first.
+
+# %% tags=["nbval-check-output"]
+toy_bpe = train_bpe([toy], vocab_size=257 + len(my_merges), min_frequency=1)
+lib = json.loads(toy_bpe.to_str())["model"]["merges"]
+lib = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in lib]
+print("tokenizers merges:", [" + ".join(m) for m in lib])
+assert lib == my_merges
+
+# %% [markdown]
 # **Compression.** The same validation text in characters, bytes and BPE tokens: fewer
 # tokens means a model sees more text per window and per unit of compute.
 
@@ -97,6 +143,24 @@ n_tokens = len(bpe.encode(val).ids)
 print(f"characters {len(val):,} | UTF-8 bytes {len(val.encode()):,} | BPE tokens {n_tokens:,}")
 print(f"{len(val) / n_tokens:.2f} characters per BPE token")
 assert n_tokens < 0.6 * len(val)
+
+# %% [markdown]
+# **Chinese.** Byte-level BPE starts from UTF-8 bytes, and a Chinese character takes 3 of
+# them. A BPE trained on English text has merged almost no Chinese byte pairs, so it
+# spends more than one token per Chinese character; a BPE for Chinese must be trained on
+# Chinese text. The alternative, a character vocabulary, runs to thousands of entries:
+# the main block of CJK ideographs in Unicode alone holds the number printed below.
+
+# %%
+zh = "生成式人工智能正在改变内容创作。"
+zh_ids = bpe.encode(zh).ids
+print(f"{len(zh)} characters, {len(zh.encode('utf-8'))} UTF-8 bytes, {len(zh_ids)} BPE tokens")
+print(
+    f"{len(zh_ids) / len(zh):.1f} tokens per character | decodes exactly:", bpe.decode(zh_ids) == zh
+)
+cjk_block = sum(1 for cp in range(0x4E00, 0xA000) if chr(cp).isidentifier())  # U+4E00..U+9FFF
+print(f"CJK Unified Ideographs block: {cjk_block:,} characters")
+assert len(zh_ids) > len(zh) and bpe.decode(zh_ids) == zh
 
 # %% [markdown]
 # Round trip and save/load. Byte-level BPE decodes exactly, even characters it never saw
@@ -123,8 +187,7 @@ print("round trip and save/load OK;", len(bpe.encode(text).ids), "tokens for", l
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 
-hf_logging.set_verbosity_error()  # keep the notebook's output to what we print
-hf_logging.disable_progress_bar()
+hf_logging.disable_progress_bar()  # progress bars only: warnings stay on, read them
 hf_tok = as_transformers_tokenizer(bpe)
 no_dropout = dict(resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
 eos = hf_tok.eos_token_id
@@ -171,6 +234,16 @@ print(f"{hist.steps} steps in {hist.seconds:.0f} s: {trend}")
 assert losses[-10:].mean() < losses[:3].mean() / 1.3  # learning: a clear factor
 
 # %% [markdown]
+# The training curve (nats per BPE token, smoothed over 10 steps):
+
+# %%
+from aigc_course.plot import plot_curves
+
+ax = plot_curves({"GPT-2 on BPE tokens": losses}, smooth=10, ylabel="training loss (nats/token)")
+ax.set_title(f"{hist.steps} steps, batch {cfg.batch_size} x {cfg.block_size} tokens")
+plt.show()
+
+# %% [markdown]
 # Per token is not per character: to compare with notebook 05, convert to bits per
 # **character** by dividing the total bits by the number of characters.
 
@@ -187,16 +260,47 @@ print(f"validation: {nll.mean():.2f} nats/token = {bpc:.2f} bits/char")
 #
 # `generate` implements the decoding strategies of notebook 05 and more. The arguments:
 # `do_sample=False` is greedy; `do_sample=True` with `temperature`, `top_k`, `top_p`
-# samples; `repetition_penalty` > 1 divides the logits of tokens already present (Keskar
-# et al. 2019), a cheap guard against loops.
+# samples; `repetition_penalty` > 1 makes tokens already present less likely (Keskar et
+# al. 2019), a cheap guard against loops.
+#
+# What `generate` does when an argument is *not* given comes from the model's
+# **generation config**. `save_pretrained` writes it to `generation_config.json`, next
+# to `config.json` (section 5 lists the files); a model from the hub can set its own
+# defaults there (a temperature, a repetition penalty, a maximum length), so print it
+# before trusting a call. Ours holds only what we set:
 
 # %%
 gpt2.eval()
+print(gpt2.generation_config)
+
+# %% [markdown]
+# It does not show everything. When sampling, `generate` also applies **top-k with
+# k = 50** unless told otherwise, a library default that lives in no file of the model.
+# So "sample at T = 0.8" is really "T = 0.8 and top-k 50". One step, 2,000 draws, how
+# many different tokens come up:
+
+# %%
+one = hf_tok("The", return_tensors="pt").to(device)
+many = {k: v.expand(2000, -1) for k, v in one.items()}
+distinct = {}
+for name, kw in {"T=0.8 (defaults)": {}, "T=0.8, top_k=0": dict(top_k=0)}.items():
+    torch.manual_seed(0)
+    out = gpt2.generate(**many, do_sample=True, temperature=0.8, max_new_tokens=1, **kw)
+    distinct[name] = out[:, -1].unique().numel()
+    print(f"{name:18s} {distinct[name]:4d} different tokens in 2,000 draws")
+assert distinct["T=0.8 (defaults)"] <= 50 < distinct["T=0.8, top_k=0"]
+
+# %% [markdown]
+# The decoders below therefore say `top_k=0` whenever they mean "no top-k".
+
+# %%
 prompt = "The return value"
 inputs = hf_tok(prompt, return_tensors="pt").to(device)
+print("tokenizer returns:", list(inputs))  # input_ids and attention_mask, no token_type_ids
 settings = {
     "greedy": dict(do_sample=False),
-    "sample T=0.8": dict(do_sample=True, temperature=0.8),
+    "sample T=0.8 (top-k 50 by default)": dict(do_sample=True, temperature=0.8),
+    "sample T=0.8, top_k=0": dict(do_sample=True, temperature=0.8, top_k=0),
     "top-k 20": dict(do_sample=True, top_k=20),
     "top-p 0.9": dict(do_sample=True, top_p=0.9, top_k=0),
     "greedy + repetition penalty 1.3": dict(do_sample=False, repetition_penalty=1.3),
@@ -224,6 +328,90 @@ right = out[:, n_prompt:]
 assert right.shape == (1, out.shape[1] - n_prompt) and wrong.numel() == 0
 for name, o in outs.items():
     print(f"--- {name} ---\n{prompt}|{hf_tok.decode(o[0, n_prompt:])}")
+
+# %% [markdown]
+# **The repetition penalty, precisely.** For every token already in the sequence,
+# `transformers` *divides* its logit by the penalty if the logit is positive and
+# *multiplies* it if it is negative: dividing a negative logit would make the token more
+# likely. The package's `repetition_penalty` processor follows the same rule; on this
+# model's next-token logits the two agree:
+
+# %%
+from transformers import RepetitionPenaltyLogitsProcessor
+
+from aigc_course.sampling import repetition_penalty
+
+ids_so_far = outs["greedy"][:, :12]
+with torch.no_grad():
+    z = gpt2(input_ids=ids_so_far).logits[:, -1, :]  # (1, V) next-token logits
+theirs = RepetitionPenaltyLogitsProcessor(1.3)(ids_so_far, z.clone())
+ours = repetition_penalty(1.3)(ids_so_far, z.clone())
+torch.testing.assert_close(ours, theirs)
+seen_logits = z[0, ids_so_far[0].unique()]
+print(
+    f"{(seen_logits < 0).sum().item()} of the {seen_logits.numel()} present tokens have a negative logit"
+)
+
+# %% [markdown]
+# ### Batched generation and left padding
+#
+# Prompts of different lengths share a batch by **padding** the short ones, and the
+# attention mask tells the model which positions are padding. A decoder-only model
+# continues from the **last** position of each row, so the padding must go on the
+# **left**: the course's tokenizer wrapper pads on the left.
+#
+# > **Common mistake: right padding with a decoder-only model.** Padded on the right, a
+# > short prompt is followed by padding tokens, and `generate` appends the continuation
+# > *after the padding*: the short prompt's continuation then differs from what the
+# > same prompt gives alone (`transformers` warns about it). Both, on two prompts:
+
+# %%
+prompts = ["The return value", "A"]
+kw = dict(max_new_tokens=8, do_sample=False, pad_token_id=hf_tok.pad_token_id)
+alone = [
+    gpt2.generate(**hf_tok(p, return_tensors="pt").to(device), **kw)[0, -8:].tolist()
+    for p in prompts
+]
+batched = {}
+for side in ("left", "right"):
+    hf_tok.padding_side = side
+    enc = hf_tok(prompts, return_tensors="pt", padding=True).to(device)
+    batched[side] = gpt2.generate(**enc, **kw)[:, -8:].tolist()
+    same = [b == a for b, a in zip(batched[side], alone, strict=True)]
+    print(f"{side:5s} padding: mask {enc['attention_mask'].tolist()} -> same as alone: {same}")
+hf_tok.padding_side = "left"
+assert batched["left"] == alone and batched["right"] != alone
+
+# %% [markdown]
+# `num_return_sequences` draws several continuations of one prompt in one call; the
+# output has one row per continuation.
+
+# %%
+_ = torch.manual_seed(0)
+sampling = dict(do_sample=True, top_p=0.9, top_k=0, max_new_tokens=8)
+three = gpt2.generate(
+    **inputs, **sampling, num_return_sequences=3, pad_token_id=hf_tok.pad_token_id
+)
+print(tuple(three.shape))
+for row in three:
+    print(repr(hf_tok.decode(row[n_prompt:])))
+
+# %% [markdown]
+# **Decoding and likelihood.** `generate(..., output_scores=True,
+# return_dict_in_generate=True)` keeps the scores of every step, and
+# `compute_transition_scores` turns them into the log-probability of each chosen token.
+# Their sum is the log-likelihood of the continuation given the prompt, the same number
+# a forward pass over the whole sequence gives.
+
+# %%
+res = gpt2.generate(**inputs, **kw, output_scores=True, return_dict_in_generate=True)
+step_logp = gpt2.compute_transition_scores(res.sequences, res.scores, normalize_logits=True)
+with torch.no_grad():
+    logp = gpt2(input_ids=res.sequences).logits.log_softmax(-1)[0, n_prompt - 1 : -1]
+forward = logp.gather(-1, res.sequences[0, n_prompt:, None]).squeeze(-1)
+print("per-token log p:", [round(v, 2) for v in step_logp[0].tolist()])
+print(f"sum {step_logp.sum():.4f} nats; a forward pass over the sequence: {forward.sum():.4f}")
+torch.testing.assert_close(step_logp[0], forward, atol=1e-4, rtol=1e-4)
 
 # %% [markdown]
 # ## 4. Our from-scratch Transformer *is* GPT-2
@@ -257,34 +445,53 @@ assert diff < 1e-4
 
 # %% [markdown]
 # The same weights decode the same way: greedy decoding with our `generate` and with
-# `transformers`' `generate` gives identical characters.
+# `transformers`' `generate` gives identical characters. The port sets **no end-of-text
+# token**: every id of a character vocabulary is a real character (the last one, printed
+# below, is an ordinary "…"), and a `generate` told to stop at one would cut text short
+# wherever it occurs.
 
 # %%
 from aigc_course.sampling import generate
 
+print("last character of the vocabulary:", repr(char_tok.chars[-1]))
+print(
+    "eos / pad / bos:",
+    hf_char.generation_config.eos_token_id,
+    hf_char.config.pad_token_id,
+    hf_char.config.bos_token_id,
+)
+assert hf_char.generation_config.eos_token_id is None
 p = torch.tensor([char_tok.encode("The with statement", unknown="replace")], device=device)
 ours = generate(char_model, p, 60, temperature=0)
-greedy = dict(max_new_tokens=60, do_sample=False, pad_token_id=char_tok.vocab_size - 1)
-theirs = hf_char.generate(p, attention_mask=torch.ones_like(p), **greedy)
+theirs = hf_char.generate(p, attention_mask=torch.ones_like(p), max_new_tokens=60, do_sample=False)
 assert torch.equal(ours, theirs)
 print(char_tok.decode(theirs[0]))
 
 # %% [markdown]
 # ## 5. `save_pretrained`, `from_pretrained` and `pipeline`, all local
 #
-# A model folder holds `config.json` and `model.safetensors`; the tokenizer adds its own
-# files. `from_pretrained` on a **local path** reads them back (`local_files_only=True`
-# makes sure nothing is fetched).
+# A model folder holds `config.json`, `generation_config.json` (section 3) and
+# `model.safetensors`; the tokenizer adds its own files. The `Auto` classes read a folder
+# (or a hub name) and build the right class from its `config.json`:
+# `AutoModelForCausalLM.from_pretrained(path, dtype=...)` and
+# `AutoTokenizer.from_pretrained(path)`. On a **local path** with
+# `local_files_only=True` nothing is fetched.
 
 # %%
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
 folder = workdir / "tiny-gpt2-pydoc"
 gpt2.save_pretrained(folder)
 hf_tok.save_pretrained(folder)
 print(sorted(f.name for f in folder.iterdir()))
-again = GPT2LMHeadModel.from_pretrained(folder, local_files_only=True).eval()
+again = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
+again = again.to(device)
+tok_again = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+print(type(again).__name__, "| padding side:", tok_again.padding_side)
 with torch.no_grad():
-    torch.testing.assert_close(again(**inputs).logits, gpt2(**inputs).logits)
-print("reloaded model gives the same logits")
+    reloaded = again.eval()(**tok_again(prompt, return_tensors="pt").to(device)).logits
+    torch.testing.assert_close(reloaded, gpt2(**inputs).logits)
+print("reloaded model and tokenizer give the same logits")
 
 # %% [markdown]
 # A `pipeline` bundles tokenizer, model and decoding behind one call. It returns the
@@ -333,8 +540,9 @@ else:
 #
 # `"<paragraph>\nHeadline: <headline>\n"`
 #
-# Held-out pairs come from the validation part of the corpus (unseen in training); a pair
-# whose headline also appears in the training part is dropped, so nothing leaks.
+# Held-out pairs come from the held-out 10 % of the corpus (validation and test parts,
+# both unseen by the character model in training; nothing is chosen on them here); a
+# pair whose headline also appears in the training part is dropped, so nothing leaks.
 
 # %%
 import re
@@ -348,7 +556,7 @@ def headline_pairs(text):
 full = prepare_corpus("pydoc")  # the split the pretrained model was trained on (all modes)
 train_pairs = headline_pairs(full.train_text)
 seen_heads = {h for h, _ in train_pairs}
-val_pairs = [(h, b) for h, b in headline_pairs(full.val_text) if h not in seen_heads]
+val_pairs = [(h, b) for h, b in headline_pairs(full.heldout_text) if h not in seen_heads]
 print(f"{len(train_pairs)} training pairs, {len(val_pairs)} held-out pairs, e.g. {val_pairs[0]}")
 
 # %% [markdown]
@@ -358,21 +566,28 @@ print(f"{len(train_pairs)} training pairs, {len(val_pairs)} held-out pairs, e.g.
 
 
 # %%
+WIDTH = 144  # characters per example: up to 70 of paragraph, "\nHeadline: ", up to 61 of headline
+
+
 def encode_pair(head, body):
     prompt_ids = char_tok.encode(f"{body}\nHeadline: ", unknown="replace")
     target_ids = char_tok.encode(f"{head}\n", unknown="replace")
     return prompt_ids, target_ids
 
 
-def batch_of(pairs, width=128):
+def batch_of(pairs, width=WIDTH):
     x = torch.zeros(len(pairs), width, dtype=torch.long)
     labels = torch.full((len(pairs), width), -100)
     for i, (head, body) in enumerate(pairs):
         pr, tg = encode_pair(head, body)
-        seq = (pr + tg)[:width]
+        seq = pr + tg
+        assert len(seq) <= width, "an example would be cut: its headline would be lost"
         x[i, : len(seq)] = torch.tensor(seq)
-        labels[i, len(pr) : len(seq)] = torch.tensor(seq[len(pr) :])
+        labels[i, len(pr) : len(seq)] = torch.tensor(tg)
     return x, labels
+
+
+assert WIDTH <= char_model.block_size
 
 
 # %% [markdown]
@@ -383,16 +598,19 @@ def batch_of(pairs, width=128):
 
 # %%
 @torch.no_grad()
-def headline_nll(model, pairs, shuffle=False):
-    """Mean nats per headline character; with shuffle, each headline gets another's paragraph."""
-    bodies = [b for _, b in pairs]
-    if shuffle:
-        bodies = bodies[1:] + bodies[:1]
+def headline_nll(model, pairs, bodies=None):
+    """Nats per headline character, one value per pair; `bodies` replaces the paragraphs."""
+    bodies = [b for _, b in pairs] if bodies is None else bodies
     x, labels = batch_of([(h, b) for (h, _), b in zip(pairs, bodies, strict=True)])
-    return model.eval()(input_ids=x.to(model.device), labels=labels.to(model.device)).loss.item()
+    logits = model.eval()(input_ids=x.to(model.device)).logits[:, :-1].float().cpu()
+    target = labels[:, 1:]  # transformers' shift, done here to keep one value per pair
+    nll = torch.nn.functional.cross_entropy(
+        logits.transpose(1, 2), target, ignore_index=-100, reduction="none"
+    )
+    return (nll.sum(1) / (target != -100).sum(1)).numpy()  # (n_pairs,)
 
 
-before = headline_nll(hf_char, val_pairs)
+before = headline_nll(hf_char, val_pairs).mean()
 opt = torch.optim.AdamW(hf_char.parameters(), lr=3e-4)
 gen = torch.Generator().manual_seed(0)
 hf_char.train()
@@ -406,30 +624,46 @@ for _ in range(budget["headline_steps"]):
 
 # %% [markdown]
 # **Held-out likelihood** of the true headlines, in bits per character, before and after
-# fine-tuning; and, as a test of *conditioning*, with each headline paired with the wrong
+# fine-tuning; and, as a test of *conditioning*, with each headline paired with a wrong
 # paragraph. A model that uses the paragraph must find the true headline more likely
-# after the right paragraph than after a wrong one.
+# after the right paragraph than after a wrong one. One reshuffle of a dozen pairs would
+# be noise, so we draw many **derangements** (permutations that move every paragraph),
+# average each pair's wrong-paragraph loss over them, and put a bootstrap interval over
+# the pairs on the mean gain.
 
 # %%
-after = headline_nll(hf_char, val_pairs)
-wrong_body = headline_nll(hf_char, val_pairs, shuffle=True)
-for label, v in (
-    ("before fine-tuning", before),
-    ("after", after),
-    ("after, wrong paragraph", wrong_body),
-):
-    print(f"{label:24s} {v / np.log(2):.2f} bits/char")
-print(f"conditioning gain: {(wrong_body - after) / np.log(2):+.2f} bits/char")
+after_pairs = headline_nll(hf_char, val_pairs)
+rng = np.random.default_rng(0)
+bodies = [b for _, b in val_pairs]
+n_pairs, n_derange = len(val_pairs), by_mode(smoke=5, workshop=50, full=200)
+wrong = []
+while len(wrong) < n_derange:
+    perm = rng.permutation(n_pairs)
+    if (perm != np.arange(n_pairs)).all():  # a derangement: no pair keeps its paragraph
+        wrong.append(headline_nll(hf_char, val_pairs, [bodies[j] for j in perm]))
+gain = (np.mean(wrong, axis=0) - after_pairs) / np.log(2)  # bits/char, one value per pair
+boot = [gain[rng.integers(n_pairs, size=n_pairs)].mean() for _ in range(2000)]
+lo, hi = np.percentile(boot, [2.5, 97.5])
+after = after_pairs.mean()
+for name, v in (("before fine-tuning", before), ("after", after)):
+    print(f"{name:24s} {v / np.log(2):.2f} bits/char")
+print(
+    f"after, wrong paragraph   {np.mean(wrong) / np.log(2):.2f} bits/char ({n_derange} derangements)"
+)
+verdict = "positive" if lo > 0 else "negative" if hi < 0 else "not distinguishable from zero"
+print(f"conditioning gain: {gain.mean():+.2f} bits/char, 95 % interval [{lo:+.2f}, {hi:+.2f}]")
+print(f"over {n_pairs} held-out pairs: the gain is {verdict}")
 assert after < before  # fine-tuning helps on held-out pairs
 
 # %% [markdown]
 # **Reading the result.** Fine-tuning makes held-out headlines more likely: the model
-# learned the *form* of a headline (short, capitalised, a noun phrase). Whether it learned
-# to *use* the paragraph is what the conditioning gain measures. With this small
-# character model, a few CPU-seconds of fine-tuning and only a handful of held-out pairs,
-# the gain we measured when building this notebook was not positive: the model does not
-# yet summarise. That is a finding, not a failure of the method; a classification score
-# would have hidden it. Larger models, more pairs and longer fine-tuning are the levers.
+# learned the *form* of a headline (short, capitalised, a noun phrase). Whether it
+# learned to *use* the paragraph is what the conditioning gain measures, and the verdict
+# printed above follows its interval: *positive* means the right paragraph makes the
+# true headline more likely than a wrong one, beyond the spread over these pairs; *not
+# distinguishable from zero* means this many pairs cannot tell. Either way it is a
+# finding a classification score would have hidden. Larger models, more pairs and longer
+# fine-tuning are the levers.
 
 # %% [markdown]
 # **Decoding choices.** Greedy decoding gives one headline per paragraph; sampling gives
@@ -451,26 +685,29 @@ for head, body in val_pairs[:n_show]:
         ("top-p 0.9", dict(do_sample=True, top_p=0.9, top_k=0)),
     ):
         torch.manual_seed(0)
-        decoding = dict(max_new_tokens=40, pad_token_id=0, **kw)
+        decoding = dict(max_new_tokens=40, **kw)
         o = hf_char.generate(pr, attention_mask=torch.ones_like(pr), **decoding)
         generated[name].append(char_tok.decode(o[0, pr.shape[1] :]).split("\n")[0])
 
 # %% [markdown]
 # The held-out paragraphs with their true headline and the two decoded ones, then the
-# diversity and copying figures:
+# diversity and copying figures. *Copied* is the share of generated headlines that are,
+# word for word, headlines of the training text; by construction no held-out headline is
+# one, so every copied headline is a wrong one, recalled rather than written.
 
 # %%
 for i, (head, body) in enumerate(val_pairs[:n_show]):
     print(f"paragraph: {body[:60]}…\n  true:    {head}")
     print(f"  greedy:  {generated['greedy'][i]}\n  top-p:   {generated['top-p 0.9'][i]}")
+copied = {}
 for name, heads in generated.items():
-    copied = np.mean([h in seen_heads for h in heads])
-    print(
-        f"{name:10s} distinct-2 (chars) {distinct_n(heads, 2, unit='char'):.2f}, copied {copied:.0%}"
-    )
+    copied[name] = np.mean([h in seen_heads for h in heads])
+    d2 = distinct_n(heads, 2, unit="char")
+    print(f"{name:10s} distinct-2 (chars) {d2:.2f}, copied {copied[name]:.0%}")
+assert not any(h in seen_heads for h, _ in val_pairs)  # no true held-out headline is copied
 
 # %% [markdown]
-# ## Exercise
+# ## Exercises
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
@@ -510,6 +747,43 @@ def continuation(out, inputs):
 check("06.continuation", continuation, gpt2=gpt2, inputs=inputs, hf_tok=hf_tok)
 
 # %% [markdown]
+# **Exercise 3 (implement).** Write `my_top_p(logits, p)` for logits `(B, V)`: keep, in
+# each row, the most probable tokens until their probability reaches `p` (the token that
+# crosses `p` is kept, and so is the most probable token always), and set the others to
+# $-\infty$. The self-check compares it with the package's `top_p_filter`.
+
+
+# %%
+def my_top_p(logits, p):
+    raise NotImplementedError  # your code here: a (B, V) tensor, -inf outside the nucleus
+
+
+# %% [markdown]
+# Self-check:
+
+# %%
+check("06.top_p", my_top_p)
+
+# %% [markdown]
+# **Exercise 4 (implement).** Batch prompts by hand. Write `left_pad(seqs, pad_id)`
+# that takes a list of token-id lists of different lengths and returns `(input_ids,
+# attention_mask)`, two `(B, max_len)` long tensors with every prompt right-aligned
+# (padding on the left) and a mask of 1 on real tokens, 0 on padding. The self-check
+# also runs `gpt2.generate` on your batch and compares each row with the prompt alone.
+
+
+# %%
+def left_pad(seqs, pad_id):
+    raise NotImplementedError  # your code here: return input_ids, attention_mask
+
+
+# %% [markdown]
+# Self-check:
+
+# %%
+check("06.left_pad", left_pad, gpt2=gpt2)
+
+# %% [markdown]
 # ## Summary
 #
 # - Byte-level BPE merges frequent byte pairs; it shortens sequences several-fold and
@@ -517,10 +791,18 @@ check("06.continuation", continuation, gpt2=gpt2, inputs=inputs, hf_tok=hf_tok)
 # - `GPT2Config` + `GPT2LMHeadModel(config)` builds GPT-2 offline; a plain loop trains it.
 #   Mind the label convention: `transformers` shifts `labels` inside; -100 masks a
 #   position out of the loss.
-# - `generate()` output includes the prompt and is 2-D: slice `out[:, prompt_len:]`.
+# - `generate()` has defaults you do not see (top-k 50 when sampling; whatever a model's
+#   `generation_config.json` sets): print the config and pass what you mean.
+# - Batch a decoder-only model with left padding and an attention mask. Its output
+#   includes the prompt and is 2-D: slice `out[:, prompt_len:]`.
+# - `compute_transition_scores` gives the log-probability of every generated token: the
+#   link between decoding and likelihood.
 # - The course's from-scratch Transformer loads into `GPT2LMHeadModel` unchanged and gives
 #   the same logits: it *is* GPT-2.
-# - Evaluate generation by held-out likelihood, conditioning tests and diversity.
+# - Evaluate generation by held-out likelihood, conditioning tests with intervals, and
+#   diversity and copying, not by classification metrics.
+# - Byte-level BPE covers Chinese, at 3 bytes per character; an English-trained BPE spends
+#   more than one token per Chinese character.
 #
 # ## References
 #
