@@ -953,6 +953,9 @@ targets = {
 for what, ok in targets.items():
     print(f"{'met' if ok else 'NOT met':8s} {what}")
 
+# %% [markdown]
+# The same targets as a check: a re-made checkpoint that misses one fails this notebook.
+
 # %%
 assert all(targets.values()), [what for what, ok in targets.items() if not ok]
 
@@ -998,6 +1001,10 @@ show_images(
     ref_rec["samples"][:20], nrow=10, title="diffusers recipe, digits 0-9 twice (50 DDIM steps)"
 )
 plt.show()
+
+# %% [markdown]
+# **Check** what the next paragraph says about the two recipes: steps, quality and
+# sampling cost.
 
 # %%
 assert rm["steps"] < cm["steps"] / 3 and rm["fid"] > 10 * cm["fid"]
