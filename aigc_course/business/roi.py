@@ -117,15 +117,70 @@ class ClickModel:
     base_ctr: float = 0.05  # a fully faithful description
     beta_coverage: float = 1.5  # per unit of coverage (all attributes → none)
     beta_unsupported: float = -0.4  # per invented or contradicted attribute
+    beta_sameness: float = 0.0  # per unit of opening_share: an effect no offline metric sees
 
     def __post_init__(self) -> None:
         if not 0 < self.base_ctr < 1:
             raise ValueError(f"base_ctr must be in (0, 1), got {self.base_ctr}")
 
-    def ctr(self, coverage: float, n_unsupported: int) -> float:
+    def ctr(self, coverage: float, n_unsupported: int, sameness: float = 0.0) -> float:
+        """Click probability of one description.
+
+        Args:
+            coverage: share of the product's attributes mentioned correctly, in [0, 1].
+            n_unsupported: invented or contradicted attributes.
+            sameness: share of the listing's descriptions that open with the same words
+                (:func:`opening_share`); counts only when ``beta_sameness`` is not 0.
+        """
         z = _logit(self.base_ctr)
         z += self.beta_coverage * (coverage - 1) + self.beta_unsupported * n_unsupported
+        z += self.beta_sameness * sameness
         return 1 / (1 + math.exp(-z))
+
+
+def opening_share(texts: Sequence[str], n_words: int = 1) -> np.ndarray:
+    """For each text, the share of the *other* texts that open with the same ``n_words``
+    words (case-folded): how alike a listing page reads to a shopper who skims it.
+
+    Returns:
+        (len(texts),) floats in [0, 1]; 0 for a single text.
+    """
+    if n_words < 1:
+        raise ValueError(f"n_words must be ≥ 1, got {n_words}")
+    heads = [" ".join(t.lower().replace(",", " ").split()[:n_words]) for t in texts]
+    counts: dict[str, int] = {}
+    for h in heads:
+        counts[h] = counts.get(h, 0) + 1
+    others = max(1, len(texts) - 1)
+    return np.array([(counts[h] - 1) / others for h in heads], dtype=float)
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Editable traffic and margin figures that turn a change in click rate into money."""
+
+    visits_per_month: float = 200_000  # product-page views where the copy is shown
+    orders_per_click: float = 0.05  # share of clicks that end in an order
+    order_value: float = 40.0  # dollars per order
+    gross_margin: float = 0.3  # share of the order value the shop keeps
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 0:
+                raise ValueError(f"{name} must be ≥ 0, got {value}")
+
+    def monthly_margin(self, lift: float) -> float:
+        """Gross margin gained per month (negative: lost) by an absolute CTR ``lift``."""
+        orders = lift * self.visits_per_month * self.orders_per_click
+        return orders * self.order_value * self.gross_margin
+
+
+def months_to_cancel(one_off_saving: float, monthly_loss: float) -> float:
+    """Months until a recurring loss eats a one-off saving (inf when nothing is lost;
+    0 when there is no saving to eat)."""
+    if one_off_saving <= 0:
+        return 0.0
+    return math.inf if monthly_loss <= 0 else one_off_saving / monthly_loss
 
 
 def simulate_clicks(ctrs: Sequence[float], n_visitors: int, seed: int = 0) -> int:
