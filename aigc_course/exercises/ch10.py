@@ -30,28 +30,25 @@ def _threshold_judge(attempt, z_marked, z_plain, **_: object) -> None:
     )
 
 
-def _fit_filter(messages):
+def _fit_filter(tune, held):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from ..business import moderation
-
-    train_set = moderation.make_moderation_set(2000, seed=1)  # a second set, not `messages`
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))
     clf = LogisticRegression(max_iter=1000, C=10.0)
-    clf.fit(vec.fit_transform([m.text for m in train_set]), [m.harmful for m in train_set])
-    return clf.predict_proba(vec.transform([m.text for m in messages]))[:, 1]
+    clf.fit(vec.fit_transform([m.text for m in tune]), [m.harmful for m in tune])  # tuning only
+    return clf.predict_proba(vec.transform([m.text for m in held]))[:, 1]  # unseen templates
 
 
-def _learned_filter_solution(messages, dis, **_: object):
-    prob = _fit_filter(messages)
-    return float(np.mean(prob[dis] < 0.5))  # disguised harmful messages it lets through
+def _learned_filter_solution(tune, held, dis, **_: object):
+    prob = _fit_filter(tune, held)
+    return float(np.mean(prob[dis] < 0.5))  # held-out disguised messages it lets through
 
 
-def _learned_filter_judge(attempt, messages, dis, scores, **_: object) -> None:
+def _learned_filter_judge(attempt, tune, held, dis, scores, **_: object) -> None:
     value = float(attempt)
     assert 0 <= value <= 1, f"fnr_disguised = {value}: a share in [0, 1], not a percentage"
-    prob = _fit_filter(messages)
+    prob = _fit_filter(tune, held)
     want = float(np.mean(prob[dis] < 0.5))
     keyword = float(np.mean(scores[dis] < 1.5))
     if abs(value - keyword) < 1e-12 and abs(value - want) > 1e-12:
@@ -61,9 +58,9 @@ def _learned_filter_judge(attempt, messages, dis, scores, **_: object) -> None:
         )
     tol = 1.5 / max(1, int(np.sum(dis)))  # one message either way (solver round-off)
     assert abs(value - want) < tol, (
-        f"fnr_disguised = {value:.3f}, expected {want:.3f}: train on "
-        "make_moderation_set(2000, seed=1) with LogisticRegression(C=10.0, max_iter=1000), "
-        "predict on `messages`, and take the share of the disguised ones (all harmful) whose "
+        f"fnr_disguised = {value:.3f}, expected {want:.3f}: train on the tuning messages "
+        "`tune` with LogisticRegression(C=10.0, max_iter=1000), predict on the held-out "
+        "messages `held`, and take the share of the disguised ones (all harmful) whose "
         "probability is below 0.5"
     )
     assert value < keyword, "character n-grams should miss fewer disguised messages than keywords"
