@@ -610,6 +610,17 @@ card = {
 display(Markdown(report.model_card(card, "Model card: canary_lm")))
 
 # %% [markdown]
+# ## Discussion
+#
+# 1. Your vendor says its model "does not memorise customer data". Which measurement
+#    above would you ask for, with which threat model, and on which kind of secret?
+# 2. The keyword filter beat both baselines at the test set's prevalence and lost to
+#    "flag nothing" at 1 %. Who should set the price of a miss, and which harms would you
+#    take out of the price list and make a hard constraint instead?
+# 3. A watermark is detected only on long texts and weakened by light edits. For which
+#    of your products is it worth its quality cost, and who must keep the key?
+
+# %% [markdown]
 # ## Exercises
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
