@@ -212,6 +212,23 @@ OUT_OF_SCOPE: tuple[str, ...] = (
     "can I bring my dog to work",
     "how do I cook pasta",
     "recommend me a good movie",
+    # questions about the shop that the FAQ does not answer: the hard out-of-scope cases
+    "are you hiring warehouse staff",
+    "can you price match a cheaper offer from another shop",
+    "what is the warranty on electronics",
+    "do you offer furniture assembly at home",
+    "can my company order in bulk and pay by invoice",
+    "who is the CEO of your company",
+    "can I pick up my order from a parcel locker",
+    "can you gift wrap my order",
+    "do you sell my data to advertisers",
+    "what is your company's VAT number",
+    "can you recommend a laptop for gaming",
+    "how do I file my tax return",
+    "what time is it in Tokyo",
+    "tell me a joke",
+    "can I become an affiliate partner",
+    "do you buy back used clothes",
 )
 
 _GREETINGS = ("", "", "", "hi, ", "hello! ", "good morning, ", "hey ")
