@@ -153,7 +153,7 @@ axes[1].hist(control.candidate_bits, bins=bins, color="C0", alpha=0.3, label="it
 axes[1].axvline(control.canary_bits, c="C0", ls="--", label="control (0 repeats)")
 axes[1].set(xlabel="log-perplexity of the secret (bits)", title="Where each canary ranks")
 axes[1].legend(fontsize=7)
-fig.suptitle(f"Canaries in the synthetic catalog, {meta['mode']}-mode model")
+fig.suptitle(f"Canaries in the synthetic catalog ({session.mode} mode, {meta['mode']}-mode model)")
 plt.tight_layout()
 plt.show()
 
@@ -298,6 +298,7 @@ axes[0].set(
 axes[0].legend(fontsize=8)
 axes[1].plot(lengths, [k / n_texts for k in detect], "o-", c="C3")
 axes[1].set(xlabel="characters of text", ylabel="detection rate at z ≥ 4", ylim=(-0.05, 1.05))
+fig.suptitle(f"Watermark on {n_texts} texts of the canary model ({session.mode} mode)")
 plt.tight_layout()
 plt.show()
 
@@ -668,11 +669,15 @@ check("10.learned_filter", fnr_disguised, tune=tune, held=held, dis=dis, scores=
 # * **Privacy** is measurable: a canary's exposure (bits) says how far up the model's
 #   ranking a secret has climbed. It grows with repetitions and training; deduplication
 #   and differential privacy are the mitigations, and exposure is how to check them.
-# * **Provenance**: a green-list watermark is cheap to add and to test with a z-score;
-#   its detection rate grows with length, its false-positive rate is set by the
+# * **Provenance**: a green-list watermark costs no extra compute and is tested with a
+#   z-score; its detection rate grows with length, its false-positive rate is set by the
 #   threshold, low-entropy text and edits weaken it, and the key is a secret to manage.
+#   Its quality cost is measured paired, in the setting where the copy is made.
 # * **Harmful content**: a filter's errors are structured (disguises, alarming but
-#   harmless words); the threshold is chosen from the costs of each error.
+#   harmless words); it is tuned on some templates and reported on others, against the
+#   flag-everything and flag-nothing baselines, at the prevalence it will meet; the
+#   threshold is chosen from the costs of each error, or under a limit on the misses
+#   that are not allowed (threats).
 # * **Governance** is a checklist and a model card filled with measured figures, so
 #   they stay true when the model changes.
 #
