@@ -137,3 +137,51 @@ def test_traffic_turns_a_lift_into_money():
     assert months_to_cancel(-5.0, 100.0) == 0.0  # no saving: nothing to wait for
     with pytest.raises(ValueError):
         Traffic(order_value=-1)
+
+
+def test_build_or_buy_by_hand():
+    from aigc_course.business.roi import (
+        LLMCostAssumptions,
+        api_cost_per_1000,
+        payback_items,
+        self_hosted_cost_per_1000,
+    )
+
+    a = LLMCostAssumptions(
+        chars_per_token=4, api_input_per_million=1.0, api_output_per_million=3.0, utilisation=0.5
+    )
+    # 400 prompt chars = 100 tokens, 800 output chars = 200 tokens: 100e-6 + 600e-6 dollars
+    assert api_cost_per_1000(400, 800, a) == pytest.approx(1000 * 700e-6)
+    cached = LLMCostAssumptions(
+        chars_per_token=4,
+        api_input_per_million=1.0,
+        api_output_per_million=3.0,
+        cache_hit_rate=0.25,
+    )
+    assert api_cost_per_1000(400, 800, cached) == pytest.approx(0.75 * 1000 * 700e-6)
+    # 10 items/s: 1,000 items take 100 s; at $3.60/h and half utilisation, $0.20
+    assert self_hosted_cost_per_1000(10.0, 3.6, a) == pytest.approx(0.2)
+    assert payback_items(100.0, 0.01) == pytest.approx(10_000)
+    assert payback_items(100.0, -0.01) == float("inf")
+    with pytest.raises(ValueError):
+        LLMCostAssumptions(utilisation=0.0)
+    with pytest.raises(ValueError):
+        self_hosted_cost_per_1000(0.0, 1.0, a)
+
+
+def test_review_recall_and_escaped_errors():
+    a = CostAssumptions(review_recall=0.8, cost_per_escaped_error=50.0)
+    c = cost_per_1000(10.0, 0.1, a)
+    human_per_item = 40.0 / 12.0
+    assert c.rewrite == pytest.approx(1000 * 0.1 * 0.8 * human_per_item)  # caught: rewritten
+    assert c.escaped == pytest.approx(1000 * 0.1 * 0.2 * 50.0)  # missed: shipped
+    assert c.total == pytest.approx(c.compute + c.review + c.rewrite + c.escaped)
+    # defaults: a perfect reviewer, nothing escapes (the notebook's main calculation)
+    assert cost_per_1000(10.0, 0.1).escaped == 0.0
+    rate = break_even_rewrite_rate(10.0, a)
+    assert cost_per_1000(10.0, rate, a).total == pytest.approx(
+        cost_per_1000(10.0, rate, a).human_baseline
+    )
+    assert rate < break_even_rewrite_rate(10.0)  # escaped errors cost more than rewrites here
+    with pytest.raises(ValueError):
+        CostAssumptions(review_recall=1.5)

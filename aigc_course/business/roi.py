@@ -38,6 +38,8 @@ class CostAssumptions:
     copywriter_items_per_hour: float = 12.0  # 5 minutes per description
     review_seconds_per_item: float = 20.0  # a human reads every generated item
     compute_hourly: float = 0.05  # one laptop-class CPU core, or a small cloud vCPU
+    review_recall: float = 1.0  # share of the faulty items the reviewer catches
+    cost_per_escaped_error: float = 0.0  # a faulty item that reaches customers (returns, trust)
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -45,6 +47,8 @@ class CostAssumptions:
                 raise ValueError(f"{name} must be ≥ 0, got {value}")
         if self.copywriter_items_per_hour <= 0:
             raise ValueError("copywriter_items_per_hour must be > 0")
+        if self.review_recall > 1:
+            raise ValueError(f"review_recall must be ≤ 1, got {self.review_recall}")
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,11 @@ class CostPer1000:
     review: float
     rewrite: float
     human_baseline: float
+    escaped: float = 0.0  # faulty items the review missed, at their cost downstream
 
     @property
     def total(self) -> float:
-        return self.compute + self.review + self.rewrite
+        return self.compute + self.review + self.rewrite + self.escaped
 
     @property
     def saving(self) -> float:
@@ -89,8 +94,9 @@ def cost_per_1000(
     human_per_item = a.copywriter_hourly / a.copywriter_items_per_hour
     compute = 1000 / items_per_second / 3600 * a.compute_hourly
     review = 1000 * a.review_seconds_per_item / 3600 * a.copywriter_hourly
-    rewrite = 1000 * rewrite_rate * human_per_item
-    return CostPer1000(compute, review, rewrite, 1000 * human_per_item)
+    rewrite = 1000 * rewrite_rate * a.review_recall * human_per_item  # the faults caught
+    escaped = 1000 * rewrite_rate * (1 - a.review_recall) * a.cost_per_escaped_error
+    return CostPer1000(compute, review, rewrite, 1000 * human_per_item, escaped)
 
 
 def break_even_rewrite_rate(
@@ -99,7 +105,8 @@ def break_even_rewrite_rate(
     """The rewrite rate at which generated copy costs as much as hand-written copy
     (may exceed 1: then the model saves money at any rewrite rate)."""
     zero = cost_per_1000(items_per_second, 0.0, assumptions)
-    per_rewrite = zero.human_baseline  # a rewrite of every item costs the baseline
+    every = cost_per_1000(items_per_second, 1.0, assumptions)
+    per_rewrite = every.total - zero.total  # the cost of a faulty item, caught or not
     return (zero.human_baseline - zero.total) / per_rewrite
 
 
@@ -191,3 +198,50 @@ def simulate_clicks(ctrs: Sequence[float], n_visitors: int, seed: int = 0) -> in
     rng = np.random.default_rng(seed)
     p = np.asarray(ctrs, dtype=float)[rng.integers(len(ctrs), size=n_visitors)]
     return int((rng.random(n_visitors) < p).sum())
+
+
+# -- build or buy: an API priced per token vs a self-hosted model priced per hour -----------
+
+
+@dataclass(frozen=True)
+class LLMCostAssumptions:
+    """Editable prices for serving generated text (US dollars). Placeholders: put in your
+    provider's price list and your own hardware's price."""
+
+    chars_per_token: float = 4.0  # English text with a BPE tokenizer, roughly
+    api_input_per_million: float = 0.50  # dollars per million prompt tokens
+    api_output_per_million: float = 1.50  # dollars per million generated tokens
+    cache_hit_rate: float = 0.0  # share of requests answered from a cache, not the model
+    gpu_hourly: float = 2.00  # a rented GPU, or your own amortised
+    utilisation: float = 0.5  # share of the paid hours the server is busy
+    self_host_fixed: float = 5000.0  # one-off: engineering, deployment, monitoring
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 0:
+                raise ValueError(f"{name} must be ≥ 0, got {value}")
+        if self.chars_per_token <= 0 or not 0 < self.utilisation <= 1:
+            raise ValueError("chars_per_token must be > 0 and utilisation in (0, 1]")
+        if self.cache_hit_rate > 1:
+            raise ValueError(f"cache_hit_rate must be ≤ 1, got {self.cache_hit_rate}")
+
+
+def api_cost_per_1000(prompt_chars: float, output_chars: float, a: LLMCostAssumptions) -> float:
+    """Dollars for 1,000 items from a per-token API (cached requests cost nothing)."""
+    tokens_in, tokens_out = prompt_chars / a.chars_per_token, output_chars / a.chars_per_token
+    per_item = (tokens_in * a.api_input_per_million + tokens_out * a.api_output_per_million) / 1e6
+    return 1000 * per_item * (1 - a.cache_hit_rate)
+
+
+def self_hosted_cost_per_1000(
+    items_per_second: float, hourly: float, a: LLMCostAssumptions
+) -> float:
+    """Dollars for 1,000 items on hardware paid by the hour, busy ``a.utilisation`` of it."""
+    if items_per_second <= 0:
+        raise ValueError(f"items_per_second must be > 0, got {items_per_second}")
+    return 1000 * (1 - a.cache_hit_rate) / items_per_second / 3600 * hourly / a.utilisation
+
+
+def payback_items(fixed: float, per_item_saving: float) -> float:
+    """Items after which a one-off cost is paid back by a per-item saving (inf if none)."""
+    return math.inf if per_item_saving <= 0 else fixed / per_item_saving

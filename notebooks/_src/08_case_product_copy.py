@@ -507,6 +507,20 @@ if not smoke:
     assert be > 1 - g.faithful_ci[0] + 0.3 and c.review > c.rewrite, (be, c)
 
 # %% [markdown]
+# That assumed a reviewer who catches every faulty item. A real one misses some, and a
+# faulty description that reaches customers costs more than a rewrite (a return, a
+# complaint, a little trust). With a review recall of 90 % and \$25 per escaped error
+# (placeholders, editable like the rest):
+
+# %%
+real_review = replace(assume, review_recall=0.9, cost_per_escaped_error=25.0)
+c_real = cost_per_1000(items_per_second, rewrite, real_review)
+be_real = break_even_rewrite_rate(items_per_second, real_review)
+print(f"model ${c_real.total:.0f} per 1,000 (escaped errors ${c_real.escaped:.0f});", end=" ")
+print(f"break-even rewrite rate {be_real:.0%} (perfect review: {be:.0%})")
+assert be_real < be and c_real.escaped > 0
+
+# %% [markdown]
 # ## The A/B result in money
 #
 # A saving on writing is paid once; a drop in click rate is paid every month. So join the
@@ -563,6 +577,48 @@ try:
     display(calculator)
 except ImportError:
     print("ipywidgets is not installed: the static figure above shows the same calculator")
+
+# %% [markdown]
+# ## Build or buy: what serving the copy costs
+#
+# The course's model is tiny; a shop would use a larger one, **bought** as an API priced
+# per token or **built** (self-hosted) on hardware priced per hour. Both are a few
+# editable numbers (`LLMCostAssumptions`, placeholders for your provider's price list)
+# joined to what we measured: the characters of each prompt and description, and the
+# throughput and latency of the course's model on this device. Caching (the same
+# attributes asked twice) scales both down by its hit rate.
+
+# %%
+from aigc_course.business import roi
+
+llm = roi.LLMCostAssumptions()
+prompt_chars = np.mean([len(p.prompt()) for p in products])
+output_chars = np.mean([len(t) for t in texts["greedy"]])
+api = roi.api_cost_per_1000(prompt_chars, output_chars, llm)
+hourly = llm.gpu_hourly if session.device.type == "cuda" else assume.compute_hourly
+own = roi.self_hosted_cost_per_1000(items_per_second, hourly, llm)
+items_to_payback = roi.payback_items(llm.self_host_fixed, (api - own) / 1000)
+print(llm)
+print(f"per item {prompt_chars:.0f} prompt + {output_chars:.0f} generated characters;", end=" ")
+print(f"latency {1000 / timings[1]:.0f} ms one at a time on {session.device.type}")
+print(
+    f"API ${api:.4f} per 1,000 | self-hosted (${hourly:.2f}/h, {items_per_second:.1f} items/s)",
+    end="",
+)
+print(
+    f" ${own:.4f} per 1,000 | pays back ${llm.self_host_fixed:,.0f} after {items_to_payback:,.0f} items"
+)
+print(f"human review of the same 1,000: ${costs['measured'].review:.0f}")
+assert max(api, own) < 0.01 * costs["measured"].review, "serving is a rounding error here"
+
+# %% [markdown]
+# With these placeholders, serving costs are a rounding error next to the human review,
+# for the API and the self-hosted model alike, and self-hosting needs the printed volume
+# to pay back its fixed cost. A larger model is slower by orders of magnitude than the
+# course's (put its measured throughput in `items_per_second`), which moves the
+# self-hosted figure but rarely the conclusion: the build-or-buy choice is decided by
+# volume, by where the data may go, and by the quality each option reaches, not by the
+# price per token.
 
 # %% [markdown]
 # ## Discussion
@@ -638,6 +694,8 @@ check("08.sample_size", (n_small, ratio), n_arm=n_arm)
 #   price; with these assumptions faithfulness could fall a long way (to the break-even
 #   rewrite rate) before the model stops saving. What can eat the saving is a drop in
 #   clicks, paid every month: join the test's worst plausible lift to the traffic.
+# * **Build or buy**: per-token API prices and self-hosted hours are both small next to
+#   the human review here; self-hosting pays back its fixed cost only at volume.
 #
 # The headline figures, with the mode and data they come from:
 
@@ -660,6 +718,7 @@ print(f"scenario 2: top-p vs greedy {c_vs_b.lift:+.2%} [{c_vs_b.lift_low:+.2%}, 
 print(
     f"{c_vs_b.lift_high:+.2%}]; worst plausible monthly loss ${loss:,.0f} vs saving ${saving:,.0f}"
 )
+print(f"serving: API ${api:.4f} vs self-hosted ${own:.4f} per 1,000 (placeholder prices)")
 
 # %% [markdown]
 # ## References
