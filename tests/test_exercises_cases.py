@@ -70,3 +70,36 @@ def test_10_learned_filter_is_judged_on_unseen_templates():
 
     leaked = float(np.mean(_fit_filter(messages, held)[dis] < 0.5))
     assert leaked == 0.0 and right >= leaked
+
+
+def test_10_strict_platform_chooses_on_tuning_and_reports_on_held_out():
+    from aigc_course.business import moderation
+
+    messages = moderation.make_moderation_set(4000, harmful_share=0.1, hard_share=0.25, seed=0)
+    tune, held = moderation.split_by_template(messages, seed=0)
+
+    def arrays(msgs):
+        return (
+            np.array([moderation.keyword_score(m.text) for m in msgs]),
+            np.array([m.harmful for m in msgs]),
+        )
+
+    (scores_t, labels_t), (scores, labels) = arrays(tune), arrays(held)
+    grid = np.round(np.arange(0.0, 5.01, 0.5), 2)
+    ctx = dict(scores_t=scores_t, labels_t=labels_t, scores=scores, labels=labels, grid=grid)
+    ex = get("10.strict_platform")
+    threshold, cost = ex.solution(**ctx)
+    ex.judge((threshold, cost), **ctx)
+    # a $50 miss lowers the threshold below the $5 one of the notebook
+    five = moderation.best_threshold(scores_t, labels_t, 1.0, 5.0, thresholds=grid)
+    assert threshold < five.threshold
+    tuned_cost = moderation.evaluate_filter(scores_t, labels_t, threshold).cost_per_1000(1, 50)
+    assert abs(tuned_cost - cost) > 1e-6  # the two sets disagree, so the judge can tell
+    with pytest.raises(AssertionError, match="held-out set"):
+        ex.judge((threshold, tuned_cost), **ctx)
+    with pytest.raises(AssertionError, match="expected"):
+        ex.judge((five.threshold, cost), **ctx)
+    leaked = moderation.best_threshold(scores, labels, 1.0, 50.0, thresholds=grid).threshold
+    if leaked != threshold:
+        with pytest.raises(AssertionError, match="tuning set"):
+            ex.judge((leaked, cost), **ctx)

@@ -66,7 +66,49 @@ def _learned_filter_judge(attempt, tune, held, dis, scores, **_: object) -> None
     assert value < keyword, "character n-grams should miss fewer disguised messages than keywords"
 
 
+MISS, ALARM = 50.0, 1.0  # a platform for children: a missed harmful message costs $50
+
+
+def _strict_platform_solution(scores_t, labels_t, scores, labels, grid, **_: object):
+    from ..business import moderation
+
+    # choose on the tuning templates, report on the held-out ones
+    pick = moderation.best_threshold(scores_t, labels_t, ALARM, MISS, thresholds=grid)
+    held = moderation.evaluate_filter(scores, labels, pick.threshold)
+    return pick.threshold, held.cost_per_1000(ALARM, MISS)
+
+
+def _strict_platform_judge(attempt, scores_t, labels_t, scores, labels, grid, **_: object):
+    from ..business import moderation
+
+    threshold, cost = (float(a) for a in attempt)
+    want_t, want_cost = _strict_platform_solution(scores_t, labels_t, scores, labels, grid)
+    leaked = moderation.best_threshold(scores, labels, ALARM, MISS, thresholds=grid).threshold
+    if abs(threshold - want_t) > 1e-9 and abs(threshold - leaked) < 1e-9:
+        raise AssertionError(
+            f"threshold {threshold} is the best one on the held-out messages: choose it on the "
+            "tuning set (scores_t, labels_t), then report on the held-out set"
+        )
+    assert abs(threshold - want_t) < 1e-9, (
+        f"threshold {threshold}, expected {want_t}: best_threshold on the tuning set with a "
+        f"false alarm at {ALARM:.0f} and a miss at {MISS:.0f} (cost_fp first, then cost_fn)"
+    )
+    on_tuning = moderation.evaluate_filter(scores_t, labels_t, want_t).cost_per_1000(ALARM, MISS)
+    if abs(cost - want_cost) > 1e-6 and abs(cost - on_tuning) < 1e-6:
+        raise AssertionError("that is the cost on the tuning set: report it on the held-out set")
+    assert abs(cost - want_cost) < 1e-6, (
+        f"cost {cost:.1f}, expected {want_cost:.1f} per 1,000 held-out messages at threshold "
+        f"{want_t}, with a miss at {MISS:.0f} and an alarm at {ALARM:.0f}"
+    )
+
+
 EXERCISES = [
+    Exercise(
+        "10.strict_platform",
+        "derive",
+        judge=_strict_platform_judge,
+        solution=_strict_platform_solution,
+    ),
     Exercise("10.threshold", "derive", judge=_threshold_judge, solution=_threshold_solution),
     Exercise(
         "10.learned_filter",

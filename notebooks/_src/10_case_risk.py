@@ -626,7 +626,7 @@ display(Markdown(report.model_card(card, "Model card: canary_lm")))
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("10.threshold")` (or the other id) print one when you want it.
+# and `show_solution("10.threshold")` (or another id) print one when you want it.
 #
 # **Exercise 1 — the detection threshold.** Lower the watermark threshold from $z = 4$
 # to $z = 2$. Compute the detection rate on the watermarked texts at the longest length
@@ -662,6 +662,25 @@ fnr_disguised = None  # share of the disguised messages the learned filter misse
 
 # %%
 check("10.learned_filter", fnr_disguised, tune=tune, held=held, dis=dis, scores=scores)
+
+# %% [markdown]
+# **Exercise 3 — a platform for children (a business decision).** A children's
+# marketplace prices a missed harmful message at \$50 and a false alarm at \$1. Choose
+# the threshold for those prices on the tuning messages (`scores_t`, `labels_t`, over
+# `grid`), report its cost per 1,000 on the held-out messages (`scores`, `labels`), and
+# store both as `child_threshold, child_cost`. Then compare the cost with the "flag
+# everything" row above: would you switch the filter on, or have a human read every
+# message?
+
+# %%
+child_threshold, child_cost = None, None  # chosen on tuning, cost per 1,000 on held-out
+
+# %% [markdown]
+# Self-check:
+
+# %%
+context = dict(scores_t=scores_t, labels_t=labels_t, scores=scores, labels=labels, grid=grid)
+check("10.strict_platform", (child_threshold, child_cost), **context)
 
 # %% [markdown]
 # ## Summary
