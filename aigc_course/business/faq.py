@@ -256,6 +256,16 @@ def _typo(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def with_typos(text: str, n: int = 2, seed: int = 0) -> str:
+    """``text`` with ``n`` transposition typos (each in a word longer than four letters):
+    the same question as a hurried or non-native typist might write it, for a paired
+    slice of a retriever's accuracy."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        text = _typo(text, rng)
+    return text
+
+
 def _noisy(text: str, rng: random.Random, typo_rate: float) -> str:
     text = text.rstrip("?")
     if rng.random() < typo_rate:

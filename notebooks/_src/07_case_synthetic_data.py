@@ -156,6 +156,7 @@ for ax, (title, imgs) in zip(
     strict=True,
 ):
     show_images(imgs, nrow=5, ax=ax, title=title)
+fig.suptitle(f"Digits 0-9 ({data.source}; generators as committed; {session.mode} mode)")
 plt.tight_layout()
 plt.show()
 

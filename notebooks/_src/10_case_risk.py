@@ -585,6 +585,33 @@ checklist = [
 display(Markdown(report.markdown_table(checklist, ("question", "answer", "evidence"))))
 
 # %% [markdown]
+# ### The rules these measurements answer to
+#
+# Each risk measured above is also a legal duty somewhere. The package keeps a short,
+# dated list of the instruments a Chinese or European deployment meets
+# (`business.regulation.RULES`: official titles, issuers, adoption and effective dates,
+# the articles that concern a generative model); next to each, the evidence this
+# notebook measured. It is a checklist for a conversation with counsel, not legal
+# advice: check the current text of each instrument before relying on it.
+
+# %%
+from aigc_course.business.regulation import RULES
+
+evidence = {
+    "privacy": f"secret seen once {once:.1f} bits (~{guesses_once:,.0f} guesses); no dedup",
+    "provenance": f"watermark found in {detect[-1]}/{n_texts} texts of {lengths[-1]} chars",
+    "harmful content": f"filter: threats missed {missed}/{threat.sum()} (held out)",
+    "false claims": f"greedy copy fully faithful {f_plain.mean():.0%} (notebook 08 checker)",
+    "training data": f"source and fingerprint recorded ({sha[:8]}…)",
+}
+rows = [
+    (r.title, f"{r.adopted} / {r.effective}", r.requires, "; ".join(evidence[k] for k in r.risks))
+    for r in RULES
+]
+header = ("instrument", "adopted / in effect", "requires", "measured here")
+display(Markdown(report.markdown_table(rows, header)))
+
+# %% [markdown]
 # A **model card** (Mitchell et al. 2019) is the short document that travels with a
 # model: what it is for, what it was trained on, and how it measures — including where
 # it fails. Ours is filled from the figures above, so it cannot drift from them.
@@ -734,4 +761,10 @@ print(f"watermark quality cost (greedy copy, paired) {cost:+.1%} [{cost_lo:+.1%}
 #   watermarking, SWEET).
 # * M. Abadi et al. *Deep Learning with Differential Privacy.* CCS 2016 (DP-SGD).
 # * M. Mitchell et al. *Model Cards for Model Reporting.* FAT* 2019.
+# * Regulation: the instruments listed in `aigc_course.business.regulation` (titles,
+#   issuers and dates in its table above and its module docstring): China's Interim
+#   Measures for Generative AI Services (2023-07-10), Deep Synthesis Provisions
+#   (2022-11-25), Measures for Labeling AI-Generated Synthetic Content (2025-03-14),
+#   Personal Information Protection Law (2021-08-20), Advertising Law (2015 revision);
+#   the EU Artificial Intelligence Act, Regulation (EU) 2024/1689 (OJ L, 2024-07-12).
 # * T. Gebru et al. *Datasheets for Datasets.* Communications of the ACM 64(12), 2021.
