@@ -31,7 +31,7 @@ from aigc_course import by_mode, setup
 session = setup(
     "07_case_synthetic_data",
     data=["mnist"],
-    runtime={"smoke": "20 s", "workshop": "1 min", "full": "3 min"},
+    runtime={"smoke": "25 s", "workshop": "1.5 min", "full": "6 min"},
 )
 
 # %% [markdown]
