@@ -402,8 +402,9 @@ for k in sorted(set(kinds_t)):
     print(f"  {k:16s} n={sel.sum():4d}  flagged {np.mean(scores_t[sel] >= 1.5):.0%}")
 
 # %% [markdown]
-# The errors are not random: disguised harmful messages are the misses, benign
-# messages with alarming words are the false alarms. Every threshold trades one for the
+# The errors are not random: disguised harmful messages (and threats worded without
+# the listed keywords) are the misses, benign messages with alarming words are the
+# false alarms. Every threshold trades one for the
 # other. Which one is right depends on what each error costs. Suppose a false alarm
 # costs \$1 (a moderator reads the message for a minute or so) and a missed harmful
 # message \$5 (a complaint handled by support). A platform for children, or one where a
