@@ -258,7 +258,10 @@ print(f"evaluation split ({test.sum()} questions), threshold {tau:.3f}:")
 print(f"  answered automatically : {h.answered:.0%} of in-scope questions")
 print(f"  right when answered    : {h.correct_when_answered:.0%}")
 n_oos = int((labels[test] < 0).sum())
-print(f"  out-of-scope answered  : {h.out_of_scope_answered:.0%} of {n_oos}")
+oos_lo, oos_hi = wilson_interval(round(h.out_of_scope_answered * n_oos), n_oos)
+print(
+    f"  out-of-scope answered  : {h.out_of_scope_answered:.0%} of {n_oos} [{oos_lo:.0%}, {oos_hi:.0%}]"
+)
 print(
     f"  cost per ticket        : {c_tau:.2f} (all human {c_all_human:.2f}, "
     f"always answer {c_never:.2f})"
