@@ -325,6 +325,35 @@ assert c_tau < c_all_human and c_tau <= c_never + 1e-9, (c_tau, c_all_human, c_n
 assert h.correct_when_answered > 0.7 and save_human[1] > 0, save_human
 
 # %% [markdown]
+# In JupyterLab, put in your own costs: the sliders retune the threshold on the tuning
+# split and report it on the evaluation split. Without a live kernel (the book, CI), the
+# figure above is the static version at the default costs.
+
+# %%
+try:
+    import ipywidgets as W
+    from IPython.display import display
+
+    def _retune(human, wrong):
+        def c(sel, t):
+            top, ans = s_best[sel].argmax(1), s_best[sel].max(1) >= t
+            ok = ans & (top == labels[sel])
+            return (ok * cost_auto + (ans & ~ok) * wrong + ~ans * human).mean()
+
+        t = float(grid[int(np.argmin([c(tune, g) for g in grid]))])
+        print(f"threshold {t:.3f}: {c(test, t):.2f} per ticket on the evaluation split")
+
+    display(
+        W.interactive(
+            _retune,
+            human=W.FloatSlider(value=cost_human, min=0.5, max=20, step=0.5),
+            wrong=W.FloatSlider(value=cost_wrong, min=0.5, max=50, step=0.5),
+        )
+    )
+except ImportError:
+    print("ipywidgets is not installed: the figure above shows the default costs")
+
+# %% [markdown]
 # ## Who gets handed off? A slice by typing
 #
 # An average hides who pays for the errors. Customers who type in a hurry, or in a

@@ -495,6 +495,37 @@ assert by_prev[0.1][0] < min(by_prev[0.1][1:]), "at 10 % the filter beats both b
 assert by_prev[0.01][2] < by_prev[0.01][0], "at 1 % flagging nothing is cheaper here"
 
 # %% [markdown]
+# In JupyterLab, the sliders set your own prices and prevalence: the threshold is chosen
+# on the tuning templates and its cost reported from the held-out rates. The table above
+# is the static version at three prevalences.
+
+# %%
+try:
+    import ipywidgets as W
+    from IPython.display import display
+
+    def _price(miss, alarm, prevalence):
+        pick = min(sweep, key=lambda r: r.cost_at_prevalence(prevalence, alarm, miss))
+        r = moderation.evaluate_filter(scores, labels, pick.threshold)
+        print(
+            f"threshold {pick.threshold}: ${r.cost_at_prevalence(prevalence, alarm, miss):.0f}",
+            end=" ",
+        )
+        print(f"per 1,000 (flag everything ${1000 * (1 - prevalence) * alarm:.0f},", end=" ")
+        print(f"flag nothing ${1000 * prevalence * miss:.0f})")
+
+    display(
+        W.interactive(
+            _price,
+            miss=W.FloatSlider(value=5, min=0.5, max=100, step=0.5),
+            alarm=W.FloatSlider(value=1, min=0.1, max=10, step=0.1),
+            prevalence=W.FloatSlider(value=0.1, min=0.005, max=0.5, step=0.005),
+        )
+    )
+except ImportError:
+    print("ipywidgets is not installed: the table above shows three prevalences")
+
+# %% [markdown]
 # **A constrained choice.** Some harms are obligations, not prices: a platform may have
 # to act on threats whatever a miss "costs". So choose the cheapest threshold whose miss
 # rate on **threats** is at most 10 % on the tuning set, and check that rate on the
