@@ -83,3 +83,39 @@ def test_fit_classifier_is_full_batch_adamw():
         opt.step()
     torch.testing.assert_close(model(x), ref(x), rtol=1e-6, atol=1e-6)
     assert not model.training
+
+
+def test_paired_labels_saved_prices_each_seed_on_its_own_curve():
+    from aigc_course.business.labelling import paired_labels_saved
+
+    runs = []
+    for seed, shift in ((0, 0.0), (1, 0.1)):  # seed 1's curve is 0.1 higher everywhere
+        runs += [Run("real only", 1, seed, 0.5 + shift), Run("real only", 4, seed, 0.7 + shift)]
+        runs += [Run("gen", 1, seed, 0.6 + shift)]  # halfway up each seed's own curve (log)
+    saved = paired_labels_saved(runs, "gen")
+    assert list(saved) == [1]
+    # halfway between log 1 and log 4 is 2 labels per class: 1 saved, times 10 classes
+    np.testing.assert_allclose(saved[1], [10.0, 10.0])
+    # pooled over seeds, the means would mix the two curves; pairing keeps the spread 0
+    assert np.ptp(saved[1]) == 0
+    runs.append(Run("gen", 4, 0, 0.95))  # above seed 0's curve: not priceable
+    runs.append(Run("gen", 4, 1, 0.75))  # below seed 1's 4-label point
+    saved = paired_labels_saved(runs, "gen")
+    assert math.isinf(saved[4][0]) and saved[4][1] < 0
+
+
+def test_augment_shifts_and_rotates_but_keeps_the_digit():
+    from aigc_course.business.labelling import augment
+
+    x = torch.zeros(2, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0  # a bar
+    out = augment(x, copies=3, seed=0)
+    assert out.shape == (6, 1, 28, 28) and 0 <= out.min() and out.max() <= 1
+    assert torch.equal(out, augment(x, copies=3, seed=0))  # seeded
+    assert not torch.allclose(out[0], x[0], atol=1e-3)  # moved
+    # small moves keep most of the ink
+    assert (out.sum((1, 2, 3)) / x[0].sum()).min() > 0.7
+    ident = augment(x, copies=1, seed=0, max_shift=0.0, max_degrees=0.0)
+    torch.testing.assert_close(ident, x, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError):
+        augment(x, copies=0, seed=0)

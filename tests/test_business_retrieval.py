@@ -108,3 +108,14 @@ def test_ab_test_matches_chi_square():
     assert res.lift_low < res.lift < res.lift_high and res.lift > 0
     n = sample_size_per_arm(0.06, 0.02)
     assert 2000 < n < 3000  # ~2,550 visitors per arm for 6% → 8% at 80% power
+
+
+def test_with_typos_swaps_letters_inside_long_words():
+    from aigc_course.business.faq import with_typos
+
+    text = "where is my package right now"
+    typo = with_typos(text, n=1, seed=0)
+    assert typo != text and sorted(typo) == sorted(text)  # a transposition, same letters
+    assert len(typo.split()) == len(text.split())
+    assert with_typos(text, n=2, seed=3) == with_typos(text, n=2, seed=3)  # seeded
+    assert with_typos("hi there", n=2) == "hi there"  # no word longer than four letters

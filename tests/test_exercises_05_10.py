@@ -297,11 +297,12 @@ def test_09_threshold():
 def test_09_learned_filter():
     from aigc_course.business import moderation
 
-    messages = moderation.make_moderation_set(600, harmful_share=0.2, hard_share=0.5, seed=0)
-    kinds = np.array([m.kind for m in messages])
+    messages = moderation.make_moderation_set(1200, harmful_share=0.2, hard_share=0.5, seed=0)
+    tune, held = moderation.split_by_template(messages, seed=0)
+    kinds = np.array([m.kind for m in held])
     dis = kinds == "disguised"
-    scores = np.array([moderation.keyword_score(m.text) for m in messages])
-    ctx = dict(messages=messages, dis=dis, scores=scores)
+    scores = np.array([moderation.keyword_score(m.text) for m in held])
+    ctx = dict(tune=tune, held=held, dis=dis, scores=scores)
     assert dis.sum() >= 10
     accepts("10.learned_filter", **ctx)
     keyword = float(np.mean(scores[dis] < 1.5))
@@ -309,10 +310,10 @@ def test_09_learned_filter():
     right = get("10.learned_filter").solution(**ctx)
     rejects("10.learned_filter", 1 - right, "below 0.5|keyword", **ctx)  # caught, not missed
     rejects("10.learned_filter", 100 * right + 50, "percentage", **ctx)
-    harmful = np.array([m.harmful for m in messages])
+    harmful = np.array([m.harmful for m in held])
     from aigc_course.exercises.ch10 import _fit_filter
 
-    fnr_all = float(np.mean(_fit_filter(messages)[harmful] < 0.5))
+    fnr_all = float(np.mean(_fit_filter(tune, held)[harmful] < 0.5))
     if abs(fnr_all - right) > 2 / dis.sum():
         rejects("10.learned_filter", fnr_all, "disguised", **ctx)
 

@@ -151,3 +151,19 @@ def test_nearest_neighbours_finds_the_copied_image():
     assert idx.tolist() == [5, 17, 250]
     brute = torch.stack([(refs - q).flatten(1).norm(dim=1).min() for q in queries])
     torch.testing.assert_close(d, brute.double())
+
+
+def test_chance_purity_is_not_one_over_the_classes():
+    from aigc_course.metrics.image import chance_purity
+
+    labels = torch.arange(1000) % 10  # balanced, 10 classes
+    # one cluster: purity is the largest class share, exactly
+    assert chance_purity(labels, torch.ones(1), draws=3) == pytest.approx(0.1)
+    # 30 equal clusters of ~33 digits: lucky majorities lift chance to about 0.19
+    c30 = chance_purity(labels, torch.ones(30), draws=50)
+    assert 0.17 < c30 < 0.22, c30
+    assert c30 == chance_purity(labels, torch.ones(30), draws=50)  # seeded
+    # as many clusters as items: nearly every item is alone, so purity tends to 1
+    assert chance_purity(labels, torch.ones(100_000), draws=2) > 0.95
+    with pytest.raises(ValueError):
+        chance_purity(labels, -torch.ones(3))

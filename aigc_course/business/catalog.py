@@ -24,7 +24,7 @@ gives the same catalog on every machine.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,6 +209,7 @@ def write_descriptions(
     top_p: float | None = None,
     seed: int = 0,
     batch_size: int = 64,
+    logits_processors: Sequence[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = (),
 ) -> list[str]:
     """Continue each product's prompt and return the text up to the first newline.
 
@@ -224,6 +225,8 @@ def write_descriptions(
         temperature, top_k, top_p: decoding (temperature 0 is greedy).
         seed: seeds the sampling generator.
         batch_size: prompts per call of :func:`aigc_course.sampling.generate`.
+        logits_processors: handed to ``generate`` (e.g. a watermark); with temperature
+            0 the processed logits are decoded greedily.
 
     Returns:
         One description per product, in order.
@@ -249,6 +252,7 @@ def write_descriptions(
                 top_k=top_k,
                 top_p=top_p,
                 generator=gen,
+                logits_processors=logits_processors,
             )
             for i, row in zip(chunk, ids[:, idx.size(1) :].cpu(), strict=True):
                 out[i] = tok.decode(row).split(EOS, 1)[0]

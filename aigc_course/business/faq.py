@@ -212,6 +212,23 @@ OUT_OF_SCOPE: tuple[str, ...] = (
     "can I bring my dog to work",
     "how do I cook pasta",
     "recommend me a good movie",
+    # questions about the shop that the FAQ does not answer: the hard out-of-scope cases
+    "are you hiring warehouse staff",
+    "can you price match a cheaper offer from another shop",
+    "what is the warranty on electronics",
+    "do you offer furniture assembly at home",
+    "can my company order in bulk and pay by invoice",
+    "who is the CEO of your company",
+    "can I pick up my order from a parcel locker",
+    "can you gift wrap my order",
+    "do you sell my data to advertisers",
+    "what is your company's VAT number",
+    "can you recommend a laptop for gaming",
+    "how do I file my tax return",
+    "what time is it in Tokyo",
+    "tell me a joke",
+    "can I become an affiliate partner",
+    "do you buy back used clothes",
 )
 
 _GREETINGS = ("", "", "", "hi, ", "hello! ", "good morning, ", "hey ")
@@ -237,6 +254,16 @@ def _typo(text: str, rng: random.Random) -> str:
     j = rng.randrange(1, len(w) - 2)
     words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
     return " ".join(words)
+
+
+def with_typos(text: str, n: int = 2, seed: int = 0) -> str:
+    """``text`` with ``n`` transposition typos (each in a word longer than four letters):
+    the same question as a hurried or non-native typist might write it, for a paired
+    slice of a retriever's accuracy."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        text = _typo(text, rng)
+    return text
 
 
 def _noisy(text: str, rng: random.Random, typo_rate: float) -> str:

@@ -138,3 +138,55 @@ def labels_saved(
         (int(p), n_classes * (equivalent_labels(per, acc_base, a) - p))
         for p, a in zip(per_c, acc_c, strict=True)
     ]
+
+
+def paired_labels_saved(
+    runs: Sequence[Run], condition: str, baseline: str = "real only", n_classes: int = 10
+) -> dict[int, np.ndarray]:
+    """Labels saved per budget, **one value per seed**: each seed's ``condition`` run is
+    priced on the same seed's ``baseline`` learning curve (same labelled subsets), so
+    the spread over seeds gives a paired interval for :func:`labels_saved`.
+
+    Returns:
+        {labels per class: (n_seeds,) labels saved in total, ordered by seed}; a seed's
+        value is ``nan`` or ``inf`` where :func:`equivalent_labels` is.
+    """
+    seeds = sorted({r.seed for r in runs if r.condition == condition})
+    out: dict[int, list[float]] = {}
+    for seed in seeds:
+        mine = [r for r in runs if r.seed == seed]
+        per, acc_base, _ = learning_curve(mine, baseline)
+        for r in sorted(mine, key=lambda r: r.per_class):
+            if r.condition == condition:
+                saved = equivalent_labels(per, acc_base, r.accuracy) - r.per_class
+                out.setdefault(r.per_class, []).append(n_classes * saved)
+    return {p: np.array(v) for p, v in sorted(out.items())}
+
+
+def augment(
+    x: torch.Tensor, copies: int, seed: int, max_shift: float = 2.0, max_degrees: float = 15.0
+) -> torch.Tensor:
+    """Classical augmentation: ``copies`` randomly shifted and rotated versions of each
+    image (bilinear, zero padding), the first baseline a team tries before a generator.
+
+    Args:
+        x: (N, 1, 28, 28) images in [0, 1].
+        copies: versions per image.
+        seed: seeds the random shifts (pixels, ±max_shift) and rotations (±max_degrees).
+
+    Returns:
+        (N · copies, 1, 28, 28), image-major (the copies of image 0 first), on x's device.
+    """
+    if copies < 1:
+        raise ValueError(f"copies must be ≥ 1, got {copies}")
+    g = torch.Generator().manual_seed(seed)
+    n = x.size(0) * copies
+    angle = (torch.rand(n, generator=g) * 2 - 1) * math.radians(max_degrees)
+    shift = (torch.rand(n, 2, generator=g) * 2 - 1) * max_shift * 2 / x.size(-1)  # grid units
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )  # (n, 2, 3)
+    src = x.repeat_interleave(copies, dim=0)
+    grid = nn.functional.affine_grid(theta.to(x), list(src.shape), align_corners=False)
+    return nn.functional.grid_sample(src, grid, align_corners=False).clamp(0, 1)

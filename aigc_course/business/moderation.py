@@ -99,6 +99,7 @@ class Message:
     text: str
     harmful: bool
     kind: str  # insult, threat, scam, dangerous, disguised, benign, benign_alarming
+    template: str = ""  # "kind:index" of the template it was filled from
 
 
 def make_moderation_set(
@@ -133,8 +134,41 @@ def make_moderation_set(
             kind, pool = "benign_alarming", BENIGN_ALARMING
         else:
             kind, pool = "benign", BENIGN
-        out.append(Message(fill(pool[rng.integers(len(pool))]), bool(harmful), kind))
+        j = int(rng.integers(len(pool)))
+        out.append(Message(fill(pool[j]), bool(harmful), kind, f"{kind}:{j}"))
     return out
+
+
+def template_pools() -> dict[str, tuple[str, ...]]:
+    """Every template of :func:`make_moderation_set`, by kind."""
+    return {
+        **HARMFUL,
+        "disguised": HARMFUL_DISGUISED,
+        "benign": BENIGN,
+        "benign_alarming": BENIGN_ALARMING,
+    }
+
+
+def split_by_template(
+    messages: Sequence[Message], seed: int = 0
+) -> tuple[list[Message], list[Message]]:
+    """Split messages into a tuning and a held-out set whose *templates* do not overlap.
+
+    Each kind's templates are shuffled and halved (the tuning half gets the extra one
+    of an odd count), so both sets hold every kind but no sentence pattern of the
+    held-out set was seen while tuning. A random split of messages would put copies of
+    the same filled template on both sides and score memory, not generalisation.
+    """
+    rng = np.random.default_rng(seed)
+    tune_templates: set[str] = set()
+    for kind, pool in template_pools().items():
+        order = rng.permutation(len(pool))
+        tune_templates |= {f"{kind}:{j}" for j in order[: (len(pool) + 1) // 2]}
+    if any(not m.template for m in messages):
+        raise ValueError("messages need their template (made by make_moderation_set)")
+    tune = [m for m in messages if m.template in tune_templates]
+    test = [m for m in messages if m.template not in tune_templates]
+    return tune, test
 
 
 def keyword_score(text: str, keywords: dict[str, float] = KEYWORDS) -> float:
@@ -172,6 +206,13 @@ class FilterResult:
         n = self.tp + self.fp + self.tn + self.fn
         return 1000 * (self.fp * cost_fp + self.fn * cost_fn) / n
 
+    def cost_at_prevalence(self, prevalence: float, cost_fp: float, cost_fn: float) -> float:
+        """Expected cost per 1,000 messages if a share ``prevalence`` of them were harmful,
+        from this result's error *rates* (the test set's own mix no longer matters)."""
+        if not 0 <= prevalence <= 1:
+            raise ValueError(f"prevalence must be in [0, 1], got {prevalence}")
+        return 1000 * (prevalence * self.fnr * cost_fn + (1 - prevalence) * self.fpr * cost_fp)
+
 
 def evaluate_filter(
     scores: Sequence[float], labels: Sequence[bool], threshold: float
@@ -199,3 +240,27 @@ def best_threshold(
     grid = sorted(set(scores) | {math.inf}) if thresholds is None else list(thresholds)
     results = [evaluate_filter(scores, labels, t) for t in grid]
     return min(results, key=lambda r: (r.cost_per_1000(cost_fp, cost_fn), r.threshold))
+
+
+def constrained_threshold(
+    scores: Sequence[float],
+    labels: Sequence[bool],
+    critical: Sequence[bool],
+    max_miss: float,
+    cost_fp: float,
+    cost_fn: float,
+    thresholds: Sequence[float],
+) -> FilterResult | None:
+    """The cheapest threshold whose miss rate on the ``critical`` harmful messages (e.g.
+    threats) is at most ``max_miss``: some harms are obligations, not prices.
+
+    Returns None when no threshold of the grid meets the constraint.
+    """
+    s = np.asarray(scores, dtype=float)
+    crit = np.asarray(critical, dtype=bool) & np.asarray(labels, dtype=bool)
+    if not crit.any():
+        raise ValueError("no critical harmful message to constrain the miss rate on")
+    feasible = [t for t in thresholds if np.mean(s[crit] < t) <= max_miss]
+    if not feasible:
+        return None
+    return best_threshold(scores, labels, cost_fp, cost_fn, thresholds=feasible)

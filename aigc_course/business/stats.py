@@ -76,3 +76,72 @@ def sample_size_per_arm(
     za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
     var = p1 * (1 - p1) + p2 * (1 - p2)
     return math.ceil((za + zb) ** 2 * var / lift**2)
+
+
+def format_p(p: float, floor: float = 0.001) -> str:
+    """A p-value as a reader should see it: ``"p = 0.034"``, or ``"p < 0.001"`` below the
+    floor (a p-value of 3e-55 only says the simulator's assumption was large)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"a p-value lies in [0, 1], got {p}")
+    return f"p < {floor:g}" if p < floor else f"p = {p:.3f}"
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values, in the input order (family-wise error control
+    when several arms are compared with one control).
+
+    References:
+        S. Holm, "A simple sequentially rejective multiple test procedure",
+        Scandinavian Journal of Statistics 6(2), 1979.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.ndim != 1 or p.size == 0 or ((p < 0) | (p > 1)).any():
+        raise ValueError("need a non-empty 1-D array of p-values in [0, 1]")
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])  # step-down, monotone
+    out = np.empty(m)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+@dataclass(frozen=True)
+class NonInferiority:
+    """One-sided test that B is at most ``margin`` worse than A (H0: lift ≤ −margin)."""
+
+    lift: float  # rate_b - rate_a
+    lift_low: float  # one-sided lower confidence bound of the lift
+    margin: float
+    z: float
+    p_value: float
+
+    @property
+    def non_inferior(self) -> bool:
+        """True when the lower bound clears −margin (equivalently, p < α)."""
+        return self.lift_low > -self.margin
+
+
+def non_inferiority_test(
+    clicks_a: int, n_a: int, clicks_b: int, n_b: int, margin: float, alpha: float = 0.05
+) -> NonInferiority:
+    """One-sided non-inferiority z-test of B against A with a named ``margin`` (absolute).
+
+    B is declared non-inferior when the one-sided ``1 - alpha`` lower bound of the lift
+    lies above ``-margin`` (unpooled standard error, as the Wald interval).
+
+    References:
+        S. Wellek, *Testing Statistical Hypotheses of Equivalence and Noninferiority*,
+        2nd ed., CRC Press, 2010, ch. 6 (two binomial samples).
+    """
+    if margin <= 0:
+        raise ValueError(f"the non-inferiority margin must be > 0, got {margin}")
+    for c, n in ((clicks_a, n_a), (clicks_b, n_b)):
+        if n <= 0 or not 0 <= c <= n:
+            raise ValueError(f"need 0 ≤ clicks ≤ n and n > 0, got {c}/{n}")
+    pa, pb = clicks_a / n_a, clicks_b / n_b
+    se = math.sqrt(pa * (1 - pa) / n_a + pb * (1 - pb) / n_b)
+    lift = pb - pa
+    z = (lift + margin) / se if se > 0 else math.inf
+    p = float(stats.norm.sf(z))
+    low = lift - stats.norm.ppf(1 - alpha) * se
+    return NonInferiority(lift, float(low), margin, float(z), p)

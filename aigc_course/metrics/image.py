@@ -357,3 +357,37 @@ def mode_histogram_jsd(counts: list[int], n: int) -> float:
 
 def as_numpy(x: torch.Tensor) -> np.ndarray:
     return x.detach().cpu().numpy()
+
+
+def chance_purity(
+    labels: torch.Tensor, weights: torch.Tensor, draws: int = 200, seed: int = 0
+) -> float:
+    """Purity of a clustering that ignores the data: the chance level of cluster purity.
+
+    Each item is put in one of ``len(weights)`` clusters at random with probabilities
+    ``weights``; purity is the share of items whose label is the majority label of their
+    cluster. It is not 1 / n_classes: every cluster has a majority, and small clusters
+    have lucky ones (30 clusters of 1,000 balanced digits give about 0.19).
+
+    Args:
+        labels: (N,) int64 class labels (any device; counted on the CPU).
+        weights: (K,) non-negative cluster probabilities (normalised here).
+        draws: random assignments averaged.
+        seed: seeds the assignments.
+
+    Returns:
+        The mean purity over ``draws`` assignments, in (0, 1].
+    """
+    y = labels.detach().cpu().long()
+    w = weights.detach().cpu().double()
+    if y.ndim != 1 or y.numel() == 0 or w.ndim != 1 or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("need (N,) labels and (K,) non-negative weights with a positive sum")
+    g = torch.Generator().manual_seed(seed)
+    n_classes = int(y.max()) + 1
+    total = 0.0
+    for _ in range(draws):
+        assign = torch.multinomial(w, y.numel(), replacement=True, generator=g)
+        counts = torch.zeros(w.numel(), n_classes, dtype=torch.long)
+        counts.index_put_((assign, y), torch.ones_like(y), accumulate=True)  # (K, classes)
+        total += counts.max(1).values.sum().item() / y.numel()
+    return total / draws

@@ -308,7 +308,8 @@ check("00.bits_per_pixel", bits_per_pixel, nll_mix=nll_mix)
 # mean image $\theta_k$. Assign every test digit to its most responsible component
 # ($\arg\max_k \log\pi_k + \log p(x\mid k)$) and compute `purity`: the fraction of test
 # digits whose label equals the majority label of their component. Nobody told the
-# mixture the labels; how far above chance (0.1) is it?
+# mixture the labels; how far above chance is it? (Chance is not 0.1: the cell after the
+# self-check computes it.)
 
 # %%
 purity = None  # your answer: a fraction between 0 and 1 (use mixture, x_test and data.y_test)
@@ -318,6 +319,19 @@ purity = None  # your answer: a fraction between 0 and 1 (use mixture, x_test an
 
 # %%
 check("00.purity", purity, mixture=mixture, x_test=x_test, labels=data.y_test)
+
+# %% [markdown]
+# The chance level: a clustering that ignores the images still has a majority label in
+# every component, and with many small components those majorities are lucky. Put each
+# test digit in a component at random, with the mixture's weights, and measure the purity
+# of that assignment (`chance_purity`, the mean of 200 draws):
+
+# %%
+from aigc_course.metrics.image import chance_purity
+
+chance = chance_purity(data.y_test, mixture.logit_pi.softmax(0))
+print(f"chance purity: {chance:.3f} with {n_components} components and {len(data.y_test)} digits")
+assert 0.1 < chance < 0.3 and (n_components < 30 or 0.15 < chance < 0.25), chance
 
 # %% [markdown]
 # ## Summary

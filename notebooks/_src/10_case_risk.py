@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 09 · Case study: risk and governance, measured
+# # 10 · Case study: risk and governance, measured
 #
 # The promise of generative AI in business comes with a list of risks: a model that
 # **leaks private data** it was trained on, generated text that **cannot be told apart**
@@ -145,12 +145,15 @@ for r in sorted({row["repeats"] for row in curve}):
 axes[0].axhline(exposures[0].max_exposure, ls=":", c="k", label="log2 |R| (always first)")
 axes[0].set(xlabel="epochs of training", ylabel="exposure (bits)", title="Exposure while training")
 axes[0].legend(fontsize=7)
-top = exposures[max(exposures)]
-axes[1].hist(top.candidate_bits, bins=40, color="0.7", label="random secrets")
+top, control = exposures[max(exposures)], exposures[0]  # each against its own alternatives
+bins = np.linspace(0, max(top.candidate_bits.max(), control.candidate_bits.max()), 50)
+axes[1].hist(top.candidate_bits, bins=bins, color="C3", alpha=0.3, label="its random secrets")
 axes[1].axvline(top.canary_bits, c="C3", label=f"canary ({max(exposures)} repeats)")
-axes[1].axvline(exposures[0].canary_bits, c="C0", ls="--", label="control (0 repeats)")
-axes[1].set(xlabel="log-perplexity of the secret (bits)", title="Where the canary ranks")
+axes[1].hist(control.candidate_bits, bins=bins, color="C0", alpha=0.3, label="its random secrets")
+axes[1].axvline(control.canary_bits, c="C0", ls="--", label="control (0 repeats)")
+axes[1].set(xlabel="log-perplexity of the secret (bits)", title="Where each canary ranks")
 axes[1].legend(fontsize=7)
+fig.suptitle(f"Canaries in the synthetic catalog ({session.mode} mode, {meta['mode']}-mode model)")
 plt.tight_layout()
 plt.show()
 
@@ -226,29 +229,30 @@ share = np.mean(
 print(f"share of characters where the model has a choice (≥ {min_entropy} nats): {share:.0%}")
 
 # %% [markdown]
-# Does the watermark hurt the product copy? The model writes whole catalog lines
-# (attributes, then a description), so each line it wrote can be checked for
-# faithfulness to its own attributes with notebook 08's checker:
+# Does the watermark hurt the product copy? Measure it where copy is made: notebook
+# 08's setting, a greedy description of each held-out product from its attributes.
+# Each product is written twice, without and with the watermark (with greedy decoding
+# the green bonus changes the chosen character only where it tips the argmax), and
+# each description is checked for faithfulness with notebook 08's checker. The same
+# products on both sides make the comparison **paired**: the interval is on the
+# per-product difference.
 
 # %%
-from aigc_course.business.faithfulness import evaluate as faithfulness
+from aigc_course.business.faithfulness import check_item
+from aigc_course.business.stats import mean_interval
 
-
-def faithfulness_of(texts):
-    pairs = [catalog.parse_line(line) for t in texts for line in t.split("\n")[1:-1]]
-    pairs = [p for p in pairs if p is not None]  # lines whose attribute list is well formed
-    return faithfulness([p for p, _ in pairs], [d for _, d in pairs]) if pairs else None
-
-
-for name, texts in (("watermarked", marked_text), ("plain", plain_text)):
-    rep = faithfulness_of(texts)
-    if rep is None:
-        print(f"{name:12s} no well-formed catalog line (an undertrained model)")
-        continue
-    lo, hi = rep.faithful_ci
-    print(
-        f"{name:12s} {rep.n_items:3d} lines, fully faithful {rep.faithful_rate:.0%} [{lo:.0%}, {hi:.0%}]"
-    )
+n_paired = by_mode(smoke=12, workshop=80, full=120)
+products = [it.product for it in data.test[:n_paired]]
+kw = dict(max_new_tokens=by_mode(smoke=48, workshop=110, full=110))
+copy_plain = catalog.write_descriptions(model, products, **kw)
+copy_marked = catalog.write_descriptions(model, products, logits_processors=wm, **kw)
+f_plain = np.array([check_item(p, t).faithful for p, t in zip(products, copy_plain, strict=True)])
+f_marked = np.array([check_item(p, t).faithful for p, t in zip(products, copy_marked, strict=True)])
+cost, cost_lo, cost_hi = mean_interval(f_plain.astype(float) - f_marked)
+changed = sum(a != b for a, b in zip(copy_plain, copy_marked, strict=True))
+print(f"{n_paired} products, {changed} descriptions changed by the watermark")
+print(f"fully faithful: plain {f_plain.mean():.0%}, watermarked {f_marked.mean():.0%}")
+print(f"paired quality cost {cost:+.1%} [{cost_lo:+.1%}, {cost_hi:+.1%}] (95 %, per product)")
 
 # %% [markdown]
 # Now detection. We score prefixes of each text of growing length and count how many
@@ -294,6 +298,7 @@ axes[0].set(
 axes[0].legend(fontsize=8)
 axes[1].plot(lengths, [k / n_texts for k in detect], "o-", c="C3")
 axes[1].set(xlabel="characters of text", ylabel="detection rate at z ≥ 4", ylim=(-0.05, 1.05))
+fig.suptitle(f"Watermark on {n_texts} texts of the canary model ({session.mode} mode)")
 plt.tight_layout()
 plt.show()
 
@@ -354,65 +359,200 @@ assert z_edit[:, -1].mean() < z_edit[:, 0].mean(), "editing weakens the watermar
 #
 # A marketplace shows customer messages and generated text to the public. A filter
 # flags messages for a human before they appear. The package generates a **labelled
-# synthetic set** of messages (`moderation.make_moderation_set`): ordinary ones, harmful ones
-# (insults, threats, scams, dangerous advice), and on purpose two kinds of hard cases:
-# harmful text written to dodge keywords ("y0u are an id10t") and benign text with
-# alarming words ("this lamp kills it, a killer deal"). The filter is a weighted keyword
-# list: a message's score is the sum of the weights of the keywords it contains.
+# synthetic set** of messages (`moderation.make_moderation_set`): ordinary ones, harmful
+# ones (insults, threats, scams, dangerous advice), and on purpose two kinds of hard
+# cases: harmful text written to dodge keywords ("y0u are an id10t") and benign text
+# with alarming words ("this lamp kills it, a killer deal"). The filter is a weighted
+# keyword list: a message's score is the sum of the weights of the keywords it contains.
+#
+# The messages are filled in from about thirty sentence templates, so thousands of them
+# hold only a few hundred distinct texts. A random split would put copies of the same
+# sentence on both sides and score memory. We split **by template**
+# (`moderation.split_by_template`): every choice below is made on the tuning templates
+# and reported on templates the choice never saw.
 
 # %%
 from aigc_course.business import moderation
 
-messages = moderation.make_moderation_set(2000, harmful_share=0.1, hard_share=0.25, seed=0)
-scores = np.array([moderation.keyword_score(m.text) for m in messages])
-labels = np.array([m.harmful for m in messages])
-kinds = np.array([m.kind for m in messages])
-res = moderation.evaluate_filter(scores, labels, threshold=1.5)
-print(f"threshold 1.5: TP {res.tp}, FP {res.fp}, TN {res.tn}, FN {res.fn}")
-print("false-positive rate {:.1%} [{:.1%}, {:.1%}]".format(res.fpr, *res.fpr_ci()))
-print("false-negative rate {:.1%} [{:.1%}, {:.1%}]".format(res.fnr, *res.fnr_ci()))
-for k in sorted(set(kinds)):
-    sel = kinds == k
-    print(f"  {k:16s} n={sel.sum():4d}  flagged {np.mean(scores[sel] >= 1.5):.0%}")
+messages = moderation.make_moderation_set(4000, harmful_share=0.1, hard_share=0.25, seed=0)
+tune, held = moderation.split_by_template(messages, seed=0)
+
+
+def as_arrays(msgs):
+    s = np.array([moderation.keyword_score(m.text) for m in msgs])
+    return s, np.array([m.harmful for m in msgs]), np.array([m.kind for m in msgs])
+
+
+scores_t, labels_t, kinds_t = as_arrays(tune)
+scores, labels, kinds = as_arrays(held)  # the held-out templates: what we report on
+shared = {m.text for m in tune} & {m.text for m in held}
+print(f"{len(messages)} messages, {len({m.text for m in messages})} distinct texts;", end=" ")
+print(f"tuning {len(tune)}, held out {len(held)}; texts on both sides: {len(shared)}")
+assert not shared and {m.template for m in tune}.isdisjoint({m.template for m in held})
 
 # %% [markdown]
-# The errors are not random: disguised harmful messages are the misses, benign
-# messages with alarming words are the false alarms. Every threshold trades one for the
+# A first look, on the tuning set, at a threshold of 1.5: what each kind of message
+# does.
+
+# %%
+res_t = moderation.evaluate_filter(scores_t, labels_t, threshold=1.5)
+print(f"tuning set at 1.5: TP {res_t.tp}, FP {res_t.fp}, TN {res_t.tn}, FN {res_t.fn}")
+for k in sorted(set(kinds_t)):
+    sel = kinds_t == k
+    print(f"  {k:16s} n={sel.sum():4d}  flagged {np.mean(scores_t[sel] >= 1.5):.0%}")
+
+# %% [markdown]
+# The errors are not random: disguised harmful messages (and threats worded without
+# the listed keywords) are the misses, benign messages with alarming words are the
+# false alarms. Every threshold trades one for the
 # other. Which one is right depends on what each error costs. Suppose a false alarm
 # costs \$1 (a moderator reads the message for a minute or so) and a missed harmful
 # message \$5 (a complaint handled by support). A platform for children, or one where a
-# scam costs a customer real money, may price a miss at \$20 or more.
+# scam costs a customer real money, may price a miss at \$20 or more. The thresholds
+# are chosen on the tuning set (left and middle), and the figure on the right shows
+# the held-out cost they lead to.
 
 # %%
 grid = np.round(np.arange(0.0, 5.01, 0.5), 2)
-sweep = [moderation.evaluate_filter(scores, labels, t) for t in grid]
+sweep = [moderation.evaluate_filter(scores_t, labels_t, t) for t in grid]
 costs = {"miss $5, alarm $1": (1.0, 5.0), "miss $20, alarm $1": (1.0, 20.0)}
 best = {
-    name: moderation.best_threshold(scores, labels, *c, thresholds=grid)
-    for name, c in costs.items()
+    n: moderation.best_threshold(scores_t, labels_t, *c, thresholds=grid) for n, c in costs.items()
 }
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
 axes[0].plot(grid, [r.fpr for r in sweep], "o-", label="false-positive rate")
 axes[0].plot(grid, [r.fnr for r in sweep], "s-", label="false-negative rate")
-axes[0].set(xlabel="threshold on the keyword score", ylabel="rate")
+axes[0].set(xlabel="threshold on the keyword score", ylabel="rate", title="Tuning templates")
 axes[0].legend()
+held_sweep = [moderation.evaluate_filter(scores, labels, t) for t in grid]
 for name, (cfp, cfn) in costs.items():
-    axes[1].plot(grid, [r.cost_per_1000(cfp, cfn) for r in sweep], "o-", label=name)
-    axes[1].axvline(best[name].threshold, ls=":", c=axes[1].lines[-1].get_color())
-axes[1].set(xlabel="threshold", ylabel="expected cost per 1,000 messages ($)", yscale="log")
-axes[1].legend(fontsize=8)
+    label = name.replace("$", r"\$")  # a bare $ starts mathtext in matplotlib
+    for ax, sw in ((axes[1], sweep), (axes[2], held_sweep)):
+        ax.plot(grid, [r.cost_per_1000(cfp, cfn) for r in sw], "o-", label=label)
+        ax.axvline(best[name].threshold, ls=":", c=ax.lines[-1].get_color())
+for ax, title in ((axes[1], "Tuning: choose"), (axes[2], "Held-out templates: report")):
+    ax.set(xlabel="threshold", ylabel="cost per 1,000 messages ($)", yscale="log", title=title)
+    ax.legend(fontsize=8)
+fig.suptitle(f"Keyword filter on synthetic marketplace messages ({session.mode} mode)")
 plt.tight_layout()
 plt.show()
-for name, r in best.items():
-    print(
-        f"{name}: best threshold {r.threshold}, FPR {r.fpr:.1%}, FNR {r.fnr:.1%}, "
-        f"${r.cost_per_1000(*costs[name]):.0f} per 1,000 messages"
-    )
 
 # %% [markdown]
-# The filter is the same in both rows; the best threshold is not. **A threshold is a
-# business decision**: it encodes how much a miss costs compared with a false alarm, and
-# it should be set, written down and reviewed by whoever owns that cost. No threshold
+# The report, on the held-out templates only: the full confusion matrix at each chosen
+# threshold, its cost, and the two baselines any filter must beat — **flag everything**
+# (a human reads every message: no miss, every benign message an alarm) and **flag
+# nothing**.
+
+
+# %%
+def report_row(name, r, cfp, cfn):
+    lo, hi = r.fnr_ci()
+    print(
+        f"  {name:24s} TP {r.tp:4d} FP {r.fp:4d} TN {r.tn:4d} FN {r.fn:4d}  miss rate "
+        f"{r.fnr:5.1%} [{lo:.0%}, {hi:.0%}]  ${r.cost_per_1000(cfp, cfn):6.0f} per 1,000"
+    )
+
+
+held_res = {}
+for name, (cfp, cfn) in costs.items():
+    print(f"{name} (threshold {best[name].threshold} chosen on the tuning set):")
+    held_res[name] = moderation.evaluate_filter(scores, labels, best[name].threshold)
+    report_row("chosen threshold", held_res[name], cfp, cfn)
+    report_row("flag everything", moderation.evaluate_filter(scores, labels, -np.inf), cfp, cfn)
+    report_row("flag nothing", moderation.evaluate_filter(scores, labels, np.inf), cfp, cfn)
+
+# %% [markdown]
+# **Prevalence control.** The held-out set has its own share of harmful messages; a
+# live marketplace may have far fewer. The cost per 1,000 depends on that share, so for
+# each prevalence we choose the threshold from the tuning set's error *rates* at that
+# prevalence, and report its cost from the held-out rates, beside the two baselines.
+
+# %%
+r5 = held_res["miss $5, alarm $1"]
+everything = moderation.evaluate_filter(scores, labels, -np.inf)
+print(f"held-out prevalence {labels.mean():.1%}; miss $5, alarm $1; cost per 1,000:")
+by_prev = {}
+for prev in (0.01, 0.1, 0.3):
+    pick = min(sweep, key=lambda r: r.cost_at_prevalence(prev, 1, 5))  # chosen on tuning
+    r = moderation.evaluate_filter(scores, labels, pick.threshold)
+    by_prev[prev] = (r.cost_at_prevalence(prev, 1, 5), everything.cost_at_prevalence(prev, 1, 5))
+    by_prev[prev] += (1000 * prev * 5,)  # flag nothing: every harmful message is a miss
+    print(
+        f"  {prev:4.0%} harmful: threshold {pick.threshold}, filter ${by_prev[prev][0]:4.0f},",
+        end=" ",
+    )
+    print(f"flag everything ${by_prev[prev][1]:4.0f}, flag nothing ${by_prev[prev][2]:5.0f}")
+
+# %% [markdown]
+# At the held-out set's own prevalence the filter beats both baselines. When harm is
+# rare (1 %), false alarms dominate: here the keyword filter costs more than flagging
+# nothing at these prices, because the benign templates it never saw set off more alarms
+# than the tuning set promised. A filter evaluated at one prevalence has to be re-checked
+# at the prevalence it will meet, and a low price on misses should be questioned.
+
+# %%
+assert by_prev[0.1][0] < min(by_prev[0.1][1:]), "at 10 % the filter beats both baselines"
+assert by_prev[0.01][2] < by_prev[0.01][0], "at 1 % flagging nothing is cheaper here"
+
+# %% [markdown]
+# In JupyterLab, the sliders set your own prices and prevalence: the threshold is chosen
+# on the tuning templates and its cost reported from the held-out rates. The table above
+# is the static version at three prevalences.
+
+# %%
+try:
+    import ipywidgets as W
+    from IPython.display import display
+
+    def _price(miss, alarm, prevalence):
+        pick = min(sweep, key=lambda r: r.cost_at_prevalence(prevalence, alarm, miss))
+        r = moderation.evaluate_filter(scores, labels, pick.threshold)
+        print(
+            f"threshold {pick.threshold}: ${r.cost_at_prevalence(prevalence, alarm, miss):.0f}",
+            end=" ",
+        )
+        print(f"per 1,000 (flag everything ${1000 * (1 - prevalence) * alarm:.0f},", end=" ")
+        print(f"flag nothing ${1000 * prevalence * miss:.0f})")
+
+    display(
+        W.interactive(
+            _price,
+            miss=W.FloatSlider(value=5, min=0.5, max=100, step=0.5),
+            alarm=W.FloatSlider(value=1, min=0.1, max=10, step=0.1),
+            prevalence=W.FloatSlider(value=0.1, min=0.005, max=0.5, step=0.005),
+        )
+    )
+except ImportError:
+    print("ipywidgets is not installed: the table above shows three prevalences")
+
+# %% [markdown]
+# **A constrained choice.** Some harms are obligations, not prices: a platform may have
+# to act on threats whatever a miss "costs". So choose the cheapest threshold whose miss
+# rate on **threats** is at most 10 % on the tuning set, and check that rate on the
+# held-out threats, with its interval.
+
+# %%
+max_miss = 0.10
+safe = moderation.constrained_threshold(
+    scores_t, labels_t, kinds_t == "threat", max_miss, 1.0, 5.0, thresholds=grid
+)
+threat = kinds == "threat"
+missed = int((scores[threat] < safe.threshold).sum())
+lo, hi = wilson_interval(missed, int(threat.sum()))
+held_safe = moderation.evaluate_filter(scores, labels, safe.threshold)
+print(f"threshold {safe.threshold} (unconstrained: {best['miss $5, alarm $1'].threshold})")
+print(
+    f"held-out threats missed {missed}/{threat.sum()} = {missed / threat.sum():.0%} [{lo:.0%}, {hi:.0%}]"
+)
+print(
+    f"price of the constraint: ${held_safe.cost_per_1000(1, 5) - r5.cost_per_1000(1, 5):+.0f} per 1,000"
+)
+
+# %% [markdown]
+# The filter is the same in every row; the threshold is not. **A threshold is a business
+# decision**: it encodes how much a miss costs compared with a false alarm, or which
+# misses are not allowed at all, and it should be set on data kept apart from the data
+# that reports it, written down and reviewed by whoever owns that cost. No threshold
 # fixes the disguised messages: that needs a better filter (a trained classifier on
 # character n-grams, exercise 2) and human review of what it misses.
 
@@ -422,12 +562,23 @@ assert b20.threshold < b5.threshold and b20.fnr <= b5.fnr, "dearer misses, lower
 dis, alarm = kinds == "disguised", kinds == "benign_alarming"
 assert np.mean(scores[dis] >= 1.5) < np.mean(scores[labels & ~dis] >= 1.5), "disguise evades"
 assert np.mean(scores[alarm] >= 1.5) > np.mean(scores[kinds == "benign"] >= 1.5)
+assert safe.threshold <= b5.threshold
+res = moderation.evaluate_filter(scores, labels, threshold=1.5)  # for the model card
 
 # %% [markdown]
 # ## 4 · Licensing and data provenance, then a model card
 #
 # Before a model ships, someone answers a short list of questions about its data. Here
 # each answer is computed from what this notebook did, not typed in.
+#
+# A privacy row needs a **threat model**, not a bare number of bits. Ours: the attacker
+# can score every possible six-digit code with the model (white-box access, or an API
+# that returns log-probabilities), tries them in the model's order, and is allowed
+# 1,000 tries (say, a keypad that locks after that). An exposure of $e$ bits means the
+# true code sits, on average, at rank $|R| / 2^e$ of that order, so the secret is safe
+# against this attacker while $|R| / 2^e$ exceeds the 1,000 allowed guesses, that is
+# while $e < \log_2(10^6 / 1000) \approx 10$ bits. An attacker with more tries, or with
+# part of the code, moves that line.
 
 # %%
 import hashlib
@@ -438,15 +589,17 @@ from aigc_course.business import report
 
 sha = hashlib.sha256(planted.encode()).hexdigest()[:16]
 once = exp_by_r[1]
+allowed_guesses = 1000  # threat model: the attacker can try this many codes
+guesses_once = 2 ** (exposures[1].max_exposure - once)  # |R| / 2^exposure, on average
 checklist = [
     ("Training data source known and recorded", "yes", data.source),
     ("Licence of the training data", "yes", "generated by the course package (its licence)"),
     ("Training text fingerprint (sha256)", "yes", sha + "…"),
     ("Personal data in the training text", "**yes, planted**", f"{len(canaries)} canaries"),
     (
-        "Secrets seen once are not exposed (< 10 bits)",
-        "yes" if once < 10 else "**no**",
-        f"{once:.1f} bits",
+        f"A secret seen once needs more than {allowed_guesses:,} guesses",
+        "yes" if guesses_once > allowed_guesses else "**no**",
+        f"{once:.1f} bits: about {guesses_once:,.0f} guesses",
     ),
     ("Duplicates removed before training", "**no**", f"64-repeat canary: {exp_by_r[64]:.1f} bits"),
     (
@@ -457,10 +610,38 @@ checklist = [
     (
         "Content filter threshold owned and costed",
         "yes",
-        f"{b5.threshold} at miss $5 / alarm $1 ({b20.threshold} at miss $20)",
+        f"{b5.threshold} at miss $5 / alarm $1 ({b20.threshold} at miss $20), tuned and "
+        f"reported on separate templates; threats: ≤ {max_miss:.0%} missed at {safe.threshold}",
     ),
 ]
 display(Markdown(report.markdown_table(checklist, ("question", "answer", "evidence"))))
+
+# %% [markdown]
+# ### The rules these measurements answer to
+#
+# Each risk measured above is also a legal duty somewhere. The package keeps a short,
+# dated list of the instruments a Chinese or European deployment meets
+# (`business.regulation.RULES`: official titles, issuers, adoption and effective dates,
+# the articles that concern a generative model); next to each, the evidence this
+# notebook measured. It is a checklist for a conversation with counsel, not legal
+# advice: check the current text of each instrument before relying on it.
+
+# %%
+from aigc_course.business.regulation import RULES
+
+evidence = {
+    "privacy": f"secret seen once {once:.1f} bits (~{guesses_once:,.0f} guesses); no dedup",
+    "provenance": f"watermark found in {detect[-1]}/{n_texts} texts of {lengths[-1]} chars",
+    "harmful content": f"filter: threats missed {missed}/{threat.sum()} (held out)",
+    "false claims": f"greedy copy fully faithful {f_plain.mean():.0%} (notebook 08 checker)",
+    "training data": f"source and fingerprint recorded ({sha[:8]}…)",
+}
+rows = [
+    (r.title, f"{r.adopted} / {r.effective}", r.requires, "; ".join(evidence[k] for k in r.risks))
+    for r in RULES
+]
+header = ("instrument", "adopted / in effect", "requires", "measured here")
+display(Markdown(report.markdown_table(rows, header)))
 
 # %% [markdown]
 # A **model card** (Mitchell et al. 2019) is the short document that travels with a
@@ -482,18 +663,29 @@ card = {
         f"watermark detection at {lengths[-1]} chars": f"{detect[-1]}/{n_texts}",
         "watermark false positives": f"{fp}/{2 * n_texts} [{fp_lo:.0%}, {fp_hi:.0%}]",
         "watermark setting": f"γ={gamma}, δ={delta}, entropy ≥ {min_entropy} nats",
-        "filter FPR / FNR at 1.5": f"{res.fpr:.1%} / {res.fnr:.1%}",
+        "filter FPR / FNR at 1.5 (held-out templates)": f"{res.fpr:.1%} / {res.fnr:.1%}",
     },
     "Evaluation": {"mode": session.mode, "device": str(session.device)},
 }
 display(Markdown(report.model_card(card, "Model card: canary_lm")))
 
 # %% [markdown]
+# ## Discussion
+#
+# 1. Your vendor says its model "does not memorise customer data". Which measurement
+#    above would you ask for, with which threat model, and on which kind of secret?
+# 2. The keyword filter beat both baselines at the test set's prevalence and lost to
+#    "flag nothing" at 1 %. Who should set the price of a miss, and which harms would you
+#    take out of the price list and make a hard constraint instead?
+# 3. A watermark is detected only on long texts and weakened by light edits. For which
+#    of your products is it worth its quality cost, and who must keep the key?
+
+# %% [markdown]
 # ## Exercises
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("10.threshold")` (or the other id) print one when you want it.
+# and `show_solution("10.threshold")` (or another id) print one when you want it.
 #
 # **Exercise 1 — the detection threshold.** Lower the watermark threshold from $z = 4$
 # to $z = 2$. Compute the detection rate on the watermarked texts at the longest length
@@ -515,10 +707,11 @@ check("10.threshold", (det2, fpr2), z_marked=z_marked, z_plain=z_plain)
 # %% [markdown]
 # **Exercise 2 — a learned filter.** Train a logistic regression
 # (`LogisticRegression(C=10.0, max_iter=1000)`) on character 2–4-grams
-# (`sklearn`'s `TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))`) on a second
-# moderation set made with `seed=1` (`moderation.make_moderation_set(2000, seed=1)`), and
-# evaluate it on `messages` above at probability 0.5. Store its false-negative rate on the
-# **disguised** messages as `fnr_disguised`, and compare it with the keyword filter's.
+# (`sklearn`'s `TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))`) on the
+# **tuning** messages `tune`, and evaluate it on the **held-out** messages `held` at
+# probability 0.5 (their templates were never seen in training). Store its
+# false-negative rate on the held-out **disguised** messages as `fnr_disguised`, and
+# compare it with the keyword filter's.
 
 # %%
 fnr_disguised = None  # share of the disguised messages the learned filter misses
@@ -527,7 +720,26 @@ fnr_disguised = None  # share of the disguised messages the learned filter misse
 # Self-check:
 
 # %%
-check("10.learned_filter", fnr_disguised, messages=messages, dis=dis, scores=scores)
+check("10.learned_filter", fnr_disguised, tune=tune, held=held, dis=dis, scores=scores)
+
+# %% [markdown]
+# **Exercise 3 — a platform for children (a business decision).** A children's
+# marketplace prices a missed harmful message at \$50 and a false alarm at \$1. Choose
+# the threshold for those prices on the tuning messages (`scores_t`, `labels_t`, over
+# `grid`), report its cost per 1,000 on the held-out messages (`scores`, `labels`), and
+# store both as `child_threshold, child_cost`. Then compare the cost with the "flag
+# everything" row above: would you switch the filter on, or have a human read every
+# message?
+
+# %%
+child_threshold, child_cost = None, None  # chosen on tuning, cost per 1,000 on held-out
+
+# %% [markdown]
+# Self-check:
+
+# %%
+context = dict(scores_t=scores_t, labels_t=labels_t, scores=scores, labels=labels, grid=grid)
+check("10.strict_platform", (child_threshold, child_cost), **context)
 
 # %% [markdown]
 # ## Summary
@@ -535,11 +747,15 @@ check("10.learned_filter", fnr_disguised, messages=messages, dis=dis, scores=sco
 # * **Privacy** is measurable: a canary's exposure (bits) says how far up the model's
 #   ranking a secret has climbed. It grows with repetitions and training; deduplication
 #   and differential privacy are the mitigations, and exposure is how to check them.
-# * **Provenance**: a green-list watermark is cheap to add and to test with a z-score;
-#   its detection rate grows with length, its false-positive rate is set by the
+# * **Provenance**: a green-list watermark costs no extra compute and is tested with a
+#   z-score; its detection rate grows with length, its false-positive rate is set by the
 #   threshold, low-entropy text and edits weaken it, and the key is a secret to manage.
+#   Its quality cost is measured paired, in the setting where the copy is made.
 # * **Harmful content**: a filter's errors are structured (disguises, alarming but
-#   harmless words); the threshold is chosen from the costs of each error.
+#   harmless words); it is tuned on some templates and reported on others, against the
+#   flag-everything and flag-nothing baselines, at the prevalence it will meet; the
+#   threshold is chosen from the costs of each error, or under a limit on the misses
+#   that are not allowed (threats).
 # * **Governance** is a checklist and a model card filled with measured figures, so
 #   they stay true when the model changes.
 #
@@ -552,7 +768,18 @@ print(
     f"watermark detection at {lengths[-1]} chars: {detect[-1]}/{n_texts}; "
     f"false positives {fp}/{2 * n_texts}"
 )
-print(f"filter at 1.5: FPR {res.fpr:.1%}, FNR {res.fnr:.1%} on {len(messages)} synthetic messages")
+print(
+    f"filter at 1.5: FPR {res.fpr:.1%}, FNR {res.fnr:.1%} on {len(held)} held-out-template messages"
+)
+r = held_res["miss $5, alarm $1"]
+print(
+    f"chosen threshold {b5.threshold}: ${r.cost_per_1000(1, 5):.0f} per 1,000 (flag everything",
+    end=" ",
+)
+print(
+    f"${everything.cost_per_1000(1, 5):.0f}); threats missed {missed}/{threat.sum()} at {safe.threshold}"
+)
+print(f"watermark quality cost (greedy copy, paired) {cost:+.1%} [{cost_lo:+.1%}, {cost_hi:+.1%}]")
 
 # %% [markdown]
 # ## References
@@ -566,4 +793,10 @@ print(f"filter at 1.5: FPR {res.fpr:.1%}, FNR {res.fnr:.1%} on {len(messages)} s
 #   watermarking, SWEET).
 # * M. Abadi et al. *Deep Learning with Differential Privacy.* CCS 2016 (DP-SGD).
 # * M. Mitchell et al. *Model Cards for Model Reporting.* FAT* 2019.
+# * Regulation: the instruments listed in `aigc_course.business.regulation` (titles,
+#   issuers and dates in its table above and its module docstring): China's Interim
+#   Measures for Generative AI Services (2023-07-10), Deep Synthesis Provisions
+#   (2022-11-25), Measures for Labeling AI-Generated Synthetic Content (2025-03-14),
+#   Personal Information Protection Law (2021-08-20), Advertising Law (2015 revision);
+#   the EU Artificial Intelligence Act, Regulation (EU) 2024/1689 (OJ L, 2024-07-12).
 # * T. Gebru et al. *Datasheets for Datasets.* Communications of the ACM 64(12), 2021.
