@@ -49,7 +49,7 @@ from aigc_course.training import diffusion as td
 session = setup(
     "04_diffusion",
     data=["mnist"],
-    runtime={"smoke": "40 s", "workshop": "3 min", "full": "10 min"},
+    runtime={"smoke": "25 s", "workshop": "1.5 min", "full": "10 min"},
 )
 device = session.device
 
