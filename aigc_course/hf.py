@@ -150,6 +150,27 @@ def from_gpt2(hf) -> GPT:
     return model.to(model_device(hf)).eval()
 
 
+def load_gpt2_as_course_model(name_or_path: str, device: torch.device | str | None = None):
+    """Load a GPT-2 checkpoint (a hub name such as ``"openai-community/gpt2"``, or a local
+    folder) into the course's :class:`GPT`, and return ``(course_model, hf_model)`` on
+    ``device`` (None: the CPU), both in eval mode.
+
+    GPT-2 stores its four projection matrices (``c_attn``, ``attn.c_proj``, ``c_fc``,
+    ``mlp.c_proj``) in the ``Conv1D`` layout, (in, out); the course's GPT keeps the same
+    names and layouts, so nothing is transposed here. A model built with ``nn.Linear``
+    (out, in) would need exactly those four weights transposed.
+
+    Raises:
+        ValueError: the checkpoint is not a GPT-2 the course's GPT can hold
+            (see :func:`from_gpt2`).
+    """
+    from transformers import GPT2LMHeadModel
+
+    hf = GPT2LMHeadModel.from_pretrained(name_or_path).eval()
+    hf = hf.to(torch.device(device) if device is not None else torch.device("cpu"))
+    return from_gpt2(hf), hf
+
+
 @torch.no_grad()
 def max_logit_difference(model: GPT, hf, idx: torch.Tensor) -> float:
     """max |logits_ours - logits_hf| on ``idx`` (B, T): the port's acceptance figure.

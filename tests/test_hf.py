@@ -143,3 +143,18 @@ def test_character_port_has_no_eos_and_generates_past_every_character(gpt):
     r, c = hit[0]
     assert (stopped[r, 3 + c + 1 :] == last).all()  # padded with EOS after the first "…"
     assert not torch.equal(stopped, out)
+
+
+def test_a_saved_gpt2_loads_into_the_course_model(tmp_path):
+    # the opt-in hub cell's code path, on a small GPT-2 saved locally (no network)
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from aigc_course.hf import load_gpt2_as_course_model
+
+    torch.manual_seed(0)
+    cfg = GPT2Config(vocab_size=50, n_positions=32, n_embd=32, n_layer=2, n_head=4)
+    GPT2LMHeadModel(cfg).save_pretrained(tmp_path)
+    ours, theirs = load_gpt2_as_course_model(str(tmp_path))
+    idx = torch.randint(0, 50, (2, 16))
+    assert max_logit_difference(ours, theirs, idx) < 1e-4
+    assert theirs.transformer.h[0].attn.c_attn.weight.shape == (32, 96)  # Conv1D: (in, out)

@@ -505,28 +505,37 @@ result = generator("The return value", max_new_tokens=25, do_sample=True, top_p=
 print(result[0]["generated_text"])
 
 # %% [markdown]
-# ## 6. Opt-in: a pretrained model from the hub
+# ## 6. Opt-in: real GPT-2 weights in the course's model
 #
-# Everything above ran offline. To try a real pretrained GPT-2 you must be online **and**
-# ask for it: set `AIGC_HUB=1` (and leave `AIGC_OFFLINE` unset) before starting Jupyter.
-# Otherwise this cell prints why it skipped, and never fails; CI never runs it.
+# Everything above ran offline. To try OpenAI's GPT-2 (124 M parameters, about 550 MB)
+# you must be online **and** ask for it: set `AIGC_HUB=1` (and leave `AIGC_OFFLINE`
+# unset) before starting Jupyter. Otherwise the cell prints why it skipped, and never
+# fails; CI never runs it. When it runs, it loads the hub's weights into the course's own
+# `GPT` from notebook 05 (`hf.load_gpt2_as_course_model`), checks the two models' logits
+# against each other, and samples with the course's sampler. GPT-2 keeps its four
+# projection matrices in the `Conv1D` layout (in, out); the course's GPT uses the same
+# layout, so nothing is transposed (an `nn.Linear` model would transpose exactly those
+# four). The same code runs offline in `tests/test_hf.py` on a small GPT-2 saved locally.
 
 # %%
 from aigc_course.config import is_offline
+from aigc_course.hf import load_gpt2_as_course_model
+from aigc_course.sampling import generate
 
-HUB_MODEL = "distilbert/distilgpt2"  # 82 M parameters, ~350 MB
+HUB_MODEL = "openai-community/gpt2"
 if os.environ.get("AIGC_HUB", "") != "1":
     print(f"skipped: set AIGC_HUB=1 to download {HUB_MODEL} from the Hugging Face hub")
 elif is_offline():
     print("skipped: AIGC_OFFLINE=1 forbids network access")
 else:
     try:
-        hub = pipeline("text-generation", model=HUB_MODEL, device=device)
-        print(
-            hub("Generative models", max_new_tokens=30, do_sample=True, top_p=0.9)[0][
-                "generated_text"
-            ]
-        )
+        gpt2_ours, gpt2_hf = load_gpt2_as_course_model(HUB_MODEL, device)
+        gpt2_tok = AutoTokenizer.from_pretrained(HUB_MODEL)
+        ids = torch.tensor([gpt2_tok.encode("Generative models")], device=device)
+        print(f"max logit difference: {max_logit_difference(gpt2_ours, gpt2_hf, ids):.2e}")
+        g = torch.Generator().manual_seed(0)
+        out = generate(gpt2_ours, ids, 30, temperature=0.8, top_p=0.9, generator=g)
+        print(gpt2_tok.decode(out[0].tolist()))
     except Exception as err:  # no network, hub down, proxy: say so and go on
         print(f"skipped: could not load {HUB_MODEL} ({type(err).__name__}: {err})")
 
