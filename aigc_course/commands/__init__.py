@@ -29,6 +29,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import CommandError
 
@@ -52,6 +53,32 @@ class ModelCommand:
 MODULES = ("gan", "vae", "diffusion", "text")
 
 
+def image_output(path: str) -> Path:
+    """The ``--out`` of an image ``sample`` command: a ``.npz`` or ``.png`` path."""
+    out = Path(path)
+    if out.suffix.lower() not in (".npz", ".png"):
+        raise CommandError(f"--out must end in .npz or .png, got {out.name!r}")
+    return out
+
+
+def save_samples(out: Path, images, labels=None) -> None:
+    """Write image samples (N, 1, 28, 28) in [0, 1] to ``out``: a ``.npz`` with ``images``
+    (float32) and, when given, ``labels`` (int64, the requested digits), or a ``.png``
+    grid of 16 a row. The folder is created if needed."""
+    import numpy as np
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".npz":
+        arrays = {"images": images.numpy().astype(np.float32)}
+        if labels is not None:
+            arrays["labels"] = labels.numpy().astype(np.int64)
+        np.savez_compressed(out, **arrays)
+    else:
+        from ..plot import save_image_grid
+
+        save_image_grid(images, out, nrow=min(16, len(images)))
+
+
 def discover() -> dict[str, ModelCommand]:
     """All model commands, by name, from :data:`MODULES`."""
     found: dict[str, ModelCommand] = {}
@@ -64,4 +91,4 @@ def discover() -> dict[str, ModelCommand]:
     return found
 
 
-__all__ = ["MODULES", "CommandError", "ModelCommand", "discover"]
+__all__ = ["MODULES", "CommandError", "ModelCommand", "discover", "image_output", "save_samples"]

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
-from . import CommandError, ModelCommand
+from . import CommandError, ModelCommand, image_output, save_samples
 
 UNCONDITIONAL, CONDITIONAL = "diffusion_mnist", "cdiffusion_mnist"
 MAX_STEPS = 1000
@@ -84,7 +83,6 @@ def _load(conditional: bool, args: argparse.Namespace):
 
 
 def _sample(args: argparse.Namespace) -> int:
-    import numpy as np
     import torch
 
     from ..diffusion.images import sample_digits
@@ -93,9 +91,7 @@ def _sample(args: argparse.Namespace) -> int:
         raise CommandError(f"--n must be between 1 and 100000, got {args.n}")
     if args.seed < 0:
         raise CommandError(f"--seed must be >= 0, got {args.seed}")
-    out = Path(args.out)
-    if out.suffix not in {".npz", ".png"}:
-        raise CommandError(f"--out must end in .npz or .png, got {out.name!r}")
+    out = image_output(args.out)
     conditional = _check(args)
     model, _, spec = _load(conditional, args)
     labels = None
@@ -106,16 +102,7 @@ def _sample(args: argparse.Namespace) -> int:
             else torch.arange(args.n) % 10
         )
     images = sample_digits(model, args.n, spec, labels=labels, seed=args.seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npz":
-        arrays = {"images": images.numpy().astype(np.float32)}
-        if labels is not None:
-            arrays["labels"] = labels.numpy().astype(np.int64)
-        np.savez(out, **arrays)
-    else:
-        from ..plot import save_image_grid
-
-        save_image_grid(images, out, nrow=min(16, args.n))
+    save_samples(out, images, labels)
     what = f"digit {args.digit}" if args.digit is not None else ("0..9" if conditional else "")
     how = f"{spec.method}, {spec.steps} steps" + (
         f", guidance {spec.guidance:g}" if conditional else ""

@@ -10,9 +10,8 @@ Examples::
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from . import CommandError, ModelCommand
+from . import CommandError, ModelCommand, image_output, save_samples
 
 
 def _sample_args(p: argparse.ArgumentParser) -> None:
@@ -30,7 +29,6 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    import numpy as np
     import torch
 
     from ..loading import load_pretrained
@@ -42,9 +40,7 @@ def _sample(args: argparse.Namespace) -> int:
         raise CommandError(f"--seed must be >= 0, got {args.seed}")
     if args.digit is not None and not 0 <= args.digit <= 9:
         raise CommandError(f"--digit must be 0..9, got {args.digit}")
-    out = Path(args.out)
-    if out.suffix not in {".npz", ".png"}:
-        raise CommandError(f"--out must end in .npz or .png, got {out.name!r}")
+    out = image_output(args.out)
     conditional = args.conditional or args.digit is not None
     G, _ = load_pretrained("cdcgan_mnist" if conditional else "dcgan_mnist")
     labels = None
@@ -55,16 +51,7 @@ def _sample(args: argparse.Namespace) -> int:
             else torch.arange(args.n) % 10
         )
     images = sample_images(G, args.n, labels=labels, seed=args.seed)  # (N, 1, 28, 28) in [0, 1]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npz":
-        arrays = {"images": images.numpy().astype(np.float32)}
-        if labels is not None:
-            arrays["labels"] = labels.numpy().astype(np.int64)
-        np.savez(out, **arrays)
-    else:
-        from ..plot import save_image_grid
-
-        save_image_grid(images, out, nrow=min(16, args.n))
+    save_samples(out, images, labels)
     what = f"digit {args.digit}" if args.digit is not None else ("0..9" if conditional else "")
     print(f"wrote {args.n} samples {what} to {out}".replace("  ", " "))
     return 0

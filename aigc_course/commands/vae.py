@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from . import CommandError, ModelCommand
+from . import CommandError, ModelCommand, image_output, save_samples
 
 MODELS = ("vae_mnist", "vae_mnist_2d")
 MAX_SAMPLES = 100_000
@@ -48,26 +47,19 @@ def _sample(args: argparse.Namespace) -> int:
         raise CommandError(f"--n must be between 1 and {MAX_SAMPLES}, got {args.n}")
     if args.seed < 0:
         raise CommandError(f"--seed must be >= 0, got {args.seed}")
-    out = Path(args.out)
-    if out.suffix.lower() not in (".npz", ".png"):
-        raise CommandError(f"--out {out} must end in .npz or .png")
+    out = image_output(args.out)
     if not out.parent.is_dir():
         raise CommandError(f"--out {out}: the folder {out.parent} does not exist")
 
-    import numpy as np
     import torch
 
     from ..device import get_device, model_device
     from ..loading import load_pretrained
-    from ..plot import save_image_grid
 
     model, meta = load_pretrained(args.model, get_device(args.device))
     g = torch.Generator(device=model_device(model)).manual_seed(args.seed)
     images = model.sample(args.n, g).cpu()  # (N, 1, 28, 28) decoder means in [0, 1]
-    if out.suffix.lower() == ".npz":
-        np.savez_compressed(out, images=images.numpy().astype(np.float32))
-    else:
-        save_image_grid(images, out, nrow=min(args.n, 16))
+    save_samples(out, images)
     print(
         f"wrote {args.n} samples of {args.model} (seed {args.seed}, trained on "
         f"{meta.get('data_source', '?')}) to {out}"
