@@ -97,7 +97,7 @@ def diffusion_ring_8gaussians() -> Path:
         "samples_at_steps": RING_SAMPLES_AT,
         "n_eval": RING_EVAL_N,
         "eval_noise_seed": "10000 + seed",
-        "weights": "EMA (decay 0.995)",
+        "weights": "EMA (decay min(0.995, (1 + step) / (10 + step)))",
     }
     meta = {
         "family": "record",

@@ -123,7 +123,7 @@ def _train(conditional: bool) -> dict[str, Any]:
         return images
 
     snaps = Snapshots(snapshot, every=snap_every)
-    hist, wall, cpu = _timed(
+    hist, _, cpu = _timed(
         lambda: fit_diffusion(
             model,
             to_model_range(split["x_fit"]),
@@ -205,7 +205,7 @@ def _save(name: str, run: dict, meta_extra: dict, record: dict[str, torch.Tensor
         "device": str(run["device"]),
         "torch_threads": torch.get_num_threads(),
         "recipe": f"aigc-course recipes {name}",
-        "train": {k: v for k, v in asdict(cfg).items()},
+        "train": asdict(cfg),
         "train_seconds": run["wall"],
         "train_cpu_seconds": run["cpu"],
         "n_fit": len(run["split"]["x_fit"]),

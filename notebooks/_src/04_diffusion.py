@@ -851,6 +851,7 @@ plt.show()
 # > does not just fail to help; it steers the samples from the digit that was asked for.
 
 # %%
+from aigc_course.diffusion.images import to_unit_range
 from aigc_course.diffusion.samplers import guided
 
 clf, clf_meta = load_pretrained("mnist_classifier", device)
@@ -859,25 +860,22 @@ sw_labels = (torch.arange(n_sw) % 10).to(device)
 sw_noise = torch.randn(n_sw, 1, 28, 28, generator=torch.Generator().manual_seed(1)).to(device)
 
 
-@torch.no_grad()
-def euler_with(guide, steps=spec.steps):
-    x, ts = sw_noise, torch.linspace(1.0, 0.0, steps + 1).tolist()
-    for t, t_next in zip(ts[:-1], ts[1:], strict=True):
-        x = x + (t_next - t) * guide(x, torch.full((n_sw,), t, device=device))
-    return ((x + 1) / 2).clamp(0, 1)
-
-
-def swapped(x, t, w=3.0):
-    cond, uncond = cmodel(x, t, sw_labels), cmodel(x, t, torch.full_like(sw_labels, 10))
+def swapped(x, t, labels, w=3.0):
+    cond, uncond = cmodel(x, t, labels), cmodel(x, t, torch.full_like(labels, 10))
     return cond + w * (uncond - cond)  # the mistake
 
 
-right = euler_with(lambda x, t: guided(cmodel, x, t, sw_labels, 3.0, 10))
-wrong = euler_with(swapped)
+def right(x, t, labels, w=3.0):
+    return guided(cmodel, x, t, labels, w, 10)
+
+
+# the Euler loop written in §9, with a guided velocity in place of the network
+right_digits = to_unit_range(my_euler_sampler(right, sw_noise, sw_labels, spec.steps))
+wrong_digits = to_unit_range(my_euler_sampler(swapped, sw_noise, sw_labels, spec.steps))
 from aigc_course.metrics.image import conditional_accuracy
 
-acc_right = conditional_accuracy(clf, right, sw_labels)
-acc_wrong = conditional_accuracy(clf, wrong, sw_labels)
+acc_right = conditional_accuracy(clf, right_digits, sw_labels)
+acc_wrong = conditional_accuracy(clf, wrong_digits, sw_labels)
 print(f"conditional accuracy at w = 3: right {acc_right:.2f}, terms swapped {acc_wrong:.2f}")
 assert acc_wrong < acc_right - 0.3
 
