@@ -86,6 +86,17 @@ def _build_unet(state: dict, meta: dict) -> torch.nn.Module:
     return _fill(UNet(_config(meta, UNetConfig)), state, meta["name"])
 
 
+def _build_lora(state: dict, meta: dict) -> torch.nn.Module:
+    from .adapt.lora import build_adapted
+
+    try:
+        return build_adapted(state, meta)
+    except ValueError as err:
+        raise CheckpointError(
+            f"adapter {meta['name']!r}: {err}; remake it with its recipe"
+        ) from err
+
+
 def _record(state: dict, meta: dict) -> dict[str, torch.Tensor]:
     return state
 
@@ -100,6 +111,7 @@ FAMILIES: dict[str, Builder] = {
     "vae": _build_vae,
     "bernoulli_mixture": _build_bernoulli_mixture,
     "unet": _build_unet,
+    "lora": _build_lora,  # an adapter: its base checkpoint is named in the sidecar
     "record": _record,
 }
 
