@@ -123,12 +123,26 @@ def check_template(template: str) -> str:
 
 
 def encode_example(
-    tok: CharTokenizer, example: Example, *, mask_prompt: bool = True
+    tok, example: Example, *, mask_prompt: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids (T,), targets (T,)) of one example: ``targets[t] = ids[t + 1]``, with
-    ``IGNORE`` where the next character is prompt (if ``mask_prompt``)."""
-    text, mask = render_chat(example.messages())
-    ids = torch.tensor(tok.encode(text), dtype=torch.long)
+    ``IGNORE`` where the next token is prompt (if ``mask_prompt``).
+
+    ``tok`` is the course's :class:`~aigc_course.tokenizer.CharTokenizer` (the mask comes
+    from :func:`render_chat`, one entry per character) or a ``transformers`` tokenizer
+    with :data:`CHAT_TEMPLATE` (any vocabulary, e.g. GPT-2's BPE: the mask comes from
+    ``apply_chat_template(..., return_assistant_tokens_mask=True)``).
+    """
+    if hasattr(tok, "apply_chat_template"):
+        check_template(tok.chat_template or "")
+        enc = tok.apply_chat_template(
+            example.messages(), tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+        )
+        ids_list, mask = list(enc["input_ids"]), [bool(m) for m in enc["assistant_masks"]]
+    else:
+        text, mask = render_chat(example.messages())
+        ids_list = tok.encode(text)
+    ids = torch.tensor(ids_list, dtype=torch.long)
     keep = torch.tensor(mask[1:] if mask_prompt else [True] * (len(mask) - 1))
     targets = torch.where(keep, ids[1:], torch.full_like(ids[1:], IGNORE))
     return ids[:-1], targets
