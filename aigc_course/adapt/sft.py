@@ -131,7 +131,8 @@ def encode_example(
     ``tok`` is the course's :class:`~aigc_course.tokenizer.CharTokenizer` (the mask comes
     from :func:`render_chat`, one entry per character) or a ``transformers`` tokenizer
     with :data:`CHAT_TEMPLATE` (any vocabulary, e.g. GPT-2's BPE: the mask comes from
-    ``apply_chat_template(..., return_assistant_tokens_mask=True)``).
+    ``apply_chat_template(..., return_assistant_tokens_mask=True)``; byte-level BPE may
+    glue the space after ``Bot:`` to the first response token, which the mask then keeps).
     """
     if hasattr(tok, "apply_chat_template"):
         check_template(tok.chat_template or "")
@@ -313,7 +314,8 @@ def response_bits_per_char(
     model: torch.nn.Module, tok: CharTokenizer, examples: Sequence[Example], batch_size: int = 32
 ) -> float:
     """Held-out bits per response character (the newline that ends it included), given
-    the prompt: the likelihood of the reference answers."""
+    the prompt: the likelihood of the reference answers. (With a subword tokenizer the
+    unit is the response token.)"""
     import math
 
     from ..device import model_device
@@ -348,23 +350,25 @@ def respond(
 ) -> list[str]:
     """The model's answers: each instruction rendered with the generation prompt
     (``User: …\\nBot: ``), continued, and cut at the first newline (the end of a turn).
-    Greedy at temperature 0; prompts of equal length are batched (no padding needed)."""
+    Greedy at temperature 0; prompts of equal token length are batched (no padding
+    needed). ``tok``: a character tokenizer or any ``transformers`` tokenizer."""
     from ..device import model_device
     from ..sampling import generate
 
     device = model_device(model)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     prompts = [render_chat([{"role": "user", "content": q}], True)[0] for q in instructions]
+    encoded = [list(tok.encode(p)) for p in prompts]
     out: list[str] = [""] * len(prompts)
     by_len: dict[int, list[int]] = {}
-    for i, p in enumerate(prompts):
-        by_len.setdefault(len(p), []).append(i)
+    for i, ids in enumerate(encoded):
+        by_len.setdefault(len(ids), []).append(i)
     block = getattr(model, "block_size", None)
     for length, idx in sorted(by_len.items()):
         n_new = max_new_tokens if block is None else min(max_new_tokens, block - length)
         for s in range(0, len(idx), batch_size):
             chunk = idx[s : s + batch_size]
-            x = torch.tensor([tok.encode(prompts[i]) for i in chunk], device=device)
+            x = torch.tensor([encoded[i] for i in chunk], device=device)
             y = generate(model, x, n_new, temperature=temperature, generator=gen)
             for i, row in zip(chunk, y[:, length:].tolist(), strict=True):
                 out[i] = tok.decode(row).split(END, 1)[0]
