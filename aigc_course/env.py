@@ -27,6 +27,8 @@ PACKAGES = (
     "safetensors",
     "mlxtend",
     "diffusers",
+    "peft",
+    "trl",
     "ipywidgets",
     "matplotlib",
 )

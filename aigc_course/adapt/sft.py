@@ -195,9 +195,9 @@ def instruction_set(
 
     ``copy`` and ``extract`` come from the catalog of :mod:`aigc_course.business.
     catalog_lm` (training items for training; held-out products, never seen in training,
-    split in half for validation and test). ``faq`` trains on each FAQ entry's canonical
-    question and first two paraphrases, validates on the second lexical paraphrase and
-    tests on the second semantic one (:mod:`aigc_course.business.faq`).
+    one item each, split in half for validation and test). ``faq`` trains on each FAQ
+    entry's canonical question and first two paraphrases, validates on the second
+    lexical paraphrase and tests on the second semantic one (:mod:`aigc_course.business.faq`).
     """
     from ..business import catalog_lm
     from ..business.faq import FAQ
@@ -206,8 +206,8 @@ def instruction_set(
     rng = random.Random(seed)
     train_items = list(data.train)
     rng.shuffle(train_items)
-    held = list(data.test)
-    rng.shuffle(held)
+    held = list({it.product.prompt(): it for it in reversed(data.test)}.values())[::-1]
+    rng.shuffle(held)  # one item per product (above: its first), so val and test share none
     half = min(n_eval, len(held) // 2)
     val_items, test_items = held[:half], held[half : 2 * half]
     split: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
