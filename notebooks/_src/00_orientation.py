@@ -31,7 +31,8 @@
 # | 04 diffusion and flow matching | denoising as generation, the score, flow matching, samplers, guidance | `diffusion`, `models.unet`, `training.diffusion` |
 # | 05 text generation | n-gram baselines, LSTM and Transformer language models, sampling | `tokenizer`, `models.rnn_lm`, `models.transformer_lm`, `sampling` |
 # | 06 Hugging Face | BPE, GPT-2 from a config, `generate()`, porting our weights | `hf` |
-# | 07–10 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
+# | 07 adapting language models | LoRA, instruction tuning with response masking, preference tuning (DPO) | `adapt.lora`, `adapt.sft`, `adapt.dpo` |
+# | 08–11 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
 #
 # Each notebook imports the same package, `aigc_course`. The package is the source of
 # truth: a notebook builds an idea from scratch in small cells, checks it against the

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 09 · Case study: a customer-service assistant that knows when to hand off
+# # 10 · Case study: a customer-service assistant that knows when to hand off
 #
 # "Intelligent customer service" is the first business use of generative AI that most
 # companies try. The honest version of it is not a chatbot that answers everything: it
@@ -24,7 +24,7 @@ import numpy as np
 from aigc_course import setup
 
 session = setup(
-    "09_case_customer_service",
+    "10_case_customer_service",
     runtime={"smoke": "25 s", "workshop": "30 s", "full": "30 s"},
 )
 
@@ -430,7 +430,7 @@ for name, r in retrievers.items():
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("09.acc3_by_hand")` (or the other id) print one when you want it.
+# and `show_solution("10.acc3_by_hand")` (or the other id) print one when you want it.
 #
 # **Exercise 1 (accuracy@k by hand).** Without `accuracy_at_k`, compute BM25's
 # accuracy@3 on the *semantic* questions and store it in `acc3_bm25_semantic`.
@@ -444,7 +444,7 @@ acc3_bm25_semantic = None  # BM25 accuracy@3 on the semantic questions, computed
 # %%
 from aigc_course.exercises import check
 
-check("09.acc3_by_hand", acc3_bm25_semantic, scores=scores, labels=labels, kinds=kinds)
+check("10.acc3_by_hand", acc3_bm25_semantic, scores=scores, labels=labels, kinds=kinds)
 
 # %% [markdown]
 # **Exercise 2 (a costlier mistake).** A regulator fines wrong answers: `cost_wrong`
@@ -462,7 +462,7 @@ direction = None  # "up", "down" or "same", compared with tau
 # %%
 context = dict(s_best=s_best, labels=labels, tune=tune, grid=grid, tau=tau)
 context.update(cost_human=cost_human, cost_auto=cost_auto)
-check("09.tau_strict", (tau_strict, direction), **context)
+check("10.tau_strict", (tau_strict, direction), **context)
 
 # %% [markdown]
 # ## Summary

@@ -1,4 +1,4 @@
-"""Exercises of notebooks 05-10: each judge accepts its solution and rejects likely mistakes."""
+"""Exercises of notebooks 05-11: each judge accepts its solution and rejects likely mistakes."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def rejects(exercise_id, attempt, match, **context):
         get(exercise_id).judge(attempt, **context)
 
 
-# ---- 04 -------------------------------------------------------------------------------
+# ---- 05 -------------------------------------------------------------------------------
 
 
-def test_04_units():
+def test_05_units():
     accepts("05.units", vocab_size=65)
     accepts("05.units", (lambda b: 2**b, lambda n: n * math.log2(math.e)), vocab_size=65)
     rejects("05.units", (lambda b: 2**b, lambda n: n * math.log(2)), "divide by log", vocab_size=65)
@@ -37,7 +37,7 @@ def test_04_units():
     rejects("05.units", (lambda b: math.exp(b), lambda n: n / math.log(2)), "2 to", vocab_size=65)
 
 
-def test_04_top_k():
+def test_05_top_k():
     accepts("05.top_k")
 
     def drops_ties(logits, k):  # keeps exactly k per row, by index
@@ -62,7 +62,7 @@ def test_04_top_k():
     rejects("05.top_k", rescales, "unchanged")
 
 
-def test_04_causal_leak():
+def test_05_causal_leak():
     def causal(q, k, v):
         T = q.size(-2)
         att = q @ k.transpose(-2, -1) / q.size(-1) ** 0.5
@@ -109,7 +109,7 @@ def test_05_kv_step():
     rejects("05.kv_step", lambda q, k, v, cache: q, "return")
 
 
-# ---- 05 -------------------------------------------------------------------------------
+# ---- 06 -------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def bpe():
     return train_bpe([text], vocab_size=300)
 
 
-def test_05_longest_token(bpe):
+def test_06_longest_token(bpe):
     accepts("06.longest_token", bpe=bpe)
     longest, n = get("06.longest_token").solution(bpe=bpe)
     vocab = bpe.get_vocab()
@@ -135,14 +135,14 @@ def test_05_longest_token(bpe):
     rejects("06.longest_token", (longest, len(sentence.split())), "count the ids", bpe=bpe)
 
 
-def test_05_continuation():
+def test_06_continuation():
     accepts("06.continuation")
     rejects("06.continuation", lambda out, inputs: out[0, -5:], "slice from the prompt")
     rejects("06.continuation", lambda out, inputs: out[:, inputs["input_ids"].shape[1] :], "1-D")
     rejects("06.continuation", lambda out, inputs: out[0], "slice from the prompt")
 
 
-# ---- 06 -------------------------------------------------------------------------------
+# ---- 08 -------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -160,37 +160,37 @@ def runs():
     ]
 
 
-def test_06_paired_gain(runs):
-    accepts("07.paired_gain", runs=runs, budgets=[5, 20])
+def test_08_paired_gain(runs):
+    accepts("08.paired_gain", runs=runs, budgets=[5, 20])
     from aigc_course.business.stats import mean_interval
 
-    gain, lo, hi = get("07.paired_gain").solution(runs=runs, budgets=[5, 20])
+    gain, lo, hi = get("08.paired_gain").solution(runs=runs, budgets=[5, 20])
     # unpaired: the interval of the difference from the two separate intervals
     _, lo_b, hi_b = mean_interval([0.70, 0.71, 0.69, 0.73])
     _, lo_r, hi_r = mean_interval([0.60, 0.64, 0.58, 0.62])
     rejects(
-        "07.paired_gain", (gain, lo_b - hi_r, hi_b - lo_r), "paired", runs=runs, budgets=[5, 20]
+        "08.paired_gain", (gain, lo_b - hi_r, hi_b - lo_r), "paired", runs=runs, budgets=[5, 20]
     )
-    rejects("07.paired_gain", (gain + 0.13, lo, hi + 0.13), "mean", runs=runs, budgets=[5, 20])
-    rejects("07.paired_gain", (0.03, 0.0, 0.06), "gain", runs=runs, budgets=[5, 20])
+    rejects("08.paired_gain", (gain + 0.13, lo, hi + 0.13), "mean", runs=runs, budgets=[5, 20])
+    rejects("08.paired_gain", (0.03, 0.0, 0.06), "gain", runs=runs, budgets=[5, 20])
 
 
-def test_06_expert_value(runs):
+def test_08_expert_value(runs):
     from aigc_course.business.labelling import labels_saved
 
-    accepts("07.expert_value", runs=runs, budgets=[5, 20])
+    accepts("08.expert_value", runs=runs, budgets=[5, 20])
     saved = dict(labels_saved(runs, "+ cDCGAN (bought)"))[5]
     assert 0 < saved < math.inf
-    rejects("07.expert_value", saved, "times 5.00", runs=runs, budgets=[5, 20])
-    rejects("07.expert_value", saved / 10 * 5.0, "times 5.00", runs=runs, budgets=[5, 20])
+    rejects("08.expert_value", saved, "times 5.00", runs=runs, budgets=[5, 20])
+    rejects("08.expert_value", saved / 10 * 5.0, "times 5.00", runs=runs, budgets=[5, 20])
     hurt = [
         Run(r.condition, r.per_class, r.seed, r.accuracy - 0.2 * (r.condition != "real only"))
         for r in runs
     ]
-    accepts("07.expert_value", runs=hurt, budgets=[5, 20])
+    accepts("08.expert_value", runs=hurt, budgets=[5, 20])
     bad = 5.0 * dict(labels_saved(hurt, "+ cDCGAN (bought)"))[5]
     rejects(
-        "07.expert_value",
+        "08.expert_value",
         bad if math.isfinite(bad) else -1.0,
         "store 0",
         runs=hurt,
@@ -198,31 +198,31 @@ def test_06_expert_value(runs):
     )
 
 
-# ---- 07 -------------------------------------------------------------------------------
+# ---- 09 -------------------------------------------------------------------------------
 
 
-def test_07_rewrite_policy():
+def test_09_rewrite_policy():
     report = SimpleNamespace(unsupported_rate=0.1, faithful_rate=0.6, unsupported_per_item=0.3)
     ctx = dict(items_per_second=20.0, report=report, assume=CostAssumptions())
-    accepts("08.rewrite_policy", **ctx)
-    rejects("08.rewrite_policy", cost_per_1000(20.0, 0.4, CostAssumptions()), "current", **ctx)
-    rejects("08.rewrite_policy", cost_per_1000(20.0, 0.3, CostAssumptions()), "rewrite rate", **ctx)
-    rejects("08.rewrite_policy", cost_per_1000(5.0, 0.1, CostAssumptions()), "throughput", **ctx)
-    rejects("08.rewrite_policy", 123.0, "CostPer1000", **ctx)
+    accepts("09.rewrite_policy", **ctx)
+    rejects("09.rewrite_policy", cost_per_1000(20.0, 0.4, CostAssumptions()), "current", **ctx)
+    rejects("09.rewrite_policy", cost_per_1000(20.0, 0.3, CostAssumptions()), "rewrite rate", **ctx)
+    rejects("09.rewrite_policy", cost_per_1000(5.0, 0.1, CostAssumptions()), "throughput", **ctx)
+    rejects("09.rewrite_policy", 123.0, "CostPer1000", **ctx)
 
 
-def test_07_sample_size():
+def test_09_sample_size():
     from aigc_course.business.stats import sample_size_per_arm
 
     n_arm = sample_size_per_arm(0.05, -0.005)
-    accepts("08.sample_size", n_arm=n_arm)
+    accepts("09.sample_size", n_arm=n_arm)
     n = sample_size_per_arm(0.05, 0.001)
-    rejects("08.sample_size", (sample_size_per_arm(0.05, 0.1), 0.1), "absolute", n_arm=n_arm)
-    rejects("08.sample_size", (sample_size_per_arm(0.05, 0.01), 0.3), "absolute", n_arm=n_arm)
-    rejects("08.sample_size", (n, n_arm / n), "n_small divided by n_arm", n_arm=n_arm)
+    rejects("09.sample_size", (sample_size_per_arm(0.05, 0.1), 0.1), "absolute", n_arm=n_arm)
+    rejects("09.sample_size", (sample_size_per_arm(0.05, 0.01), 0.3), "absolute", n_arm=n_arm)
+    rejects("09.sample_size", (n, n_arm / n), "n_small divided by n_arm", n_arm=n_arm)
 
 
-# ---- 08 -------------------------------------------------------------------------------
+# ---- 10 -------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -237,19 +237,19 @@ def retrieval():
     return dict(scores={"BM25": s}, labels=labels, kinds=kinds)
 
 
-def test_08_acc3_by_hand(retrieval):
+def test_10_acc3_by_hand(retrieval):
     from aigc_course.business.retrieval import accuracy_at_k
 
-    accepts("09.acc3_by_hand", **retrieval)
+    accepts("10.acc3_by_hand", **retrieval)
     s, lab, m = retrieval["scores"]["BM25"], retrieval["labels"], retrieval["kinds"] == "semantic"
     assert accuracy_at_k(s[m], lab[m], 1) != accuracy_at_k(s[m], lab[m], 3)
-    rejects("09.acc3_by_hand", accuracy_at_k(s[m], lab[m], 1), "accuracy@1", **retrieval)
-    rejects("09.acc3_by_hand", accuracy_at_k(s, lab, 3), "every question", **retrieval)
+    rejects("10.acc3_by_hand", accuracy_at_k(s[m], lab[m], 1), "accuracy@1", **retrieval)
+    rejects("10.acc3_by_hand", accuracy_at_k(s, lab, 3), "every question", **retrieval)
     lowest = float((np.argsort(s[m], axis=1)[:, :3] == lab[m][:, None]).any(1).mean())
-    rejects("09.acc3_by_hand", lowest, "lowest", **retrieval)
+    rejects("10.acc3_by_hand", lowest, "lowest", **retrieval)
 
 
-def test_08_tau_strict(retrieval):
+def test_10_tau_strict(retrieval):
     s, lab = retrieval["scores"]["BM25"], retrieval["labels"]
     tune = np.arange(len(lab)) % 3 != 0
     grid = np.quantile(s, np.linspace(0, 1, 101))
@@ -261,40 +261,40 @@ def test_08_tau_strict(retrieval):
 
     tau = float(grid[int(np.argmin([cost(t, 10.0) for t in grid]))])
     ctx = dict(s_best=s, labels=lab, tune=tune, grid=grid, tau=tau, cost_human=4.0, cost_auto=0.01)
-    accepts("09.tau_strict", **ctx)
-    strict, _ = get("09.tau_strict").solution(**ctx)
+    accepts("10.tau_strict", **ctx)
+    strict, _ = get("10.tau_strict").solution(**ctx)
     assert strict > tau  # the toy data make the move visible
-    rejects("09.tau_strict", (strict, "down"), "'up'", **ctx)
-    rejects("09.tau_strict", (strict, "same"), "'up'", **ctx)
+    rejects("10.tau_strict", (strict, "down"), "'up'", **ctx)
+    rejects("10.tau_strict", (strict, "same"), "'up'", **ctx)
     ctx_same = dict(ctx, tau=strict)  # had the threshold not moved
-    accepts("09.tau_strict", **ctx_same)
-    rejects("09.tau_strict", (strict, "up"), "'same'", **ctx_same)
-    rejects("09.tau_strict", (tau, "up"), "cost_wrong", **ctx)  # forgot to change the cost
+    accepts("10.tau_strict", **ctx_same)
+    rejects("10.tau_strict", (strict, "up"), "'same'", **ctx_same)
+    rejects("10.tau_strict", (tau, "up"), "cost_wrong", **ctx)  # forgot to change the cost
     on_all = float(grid[int(np.argmin([cost(t, 20.0) for t in grid]))])
     ctx_all = dict(ctx, tune=np.ones(len(lab), bool))
     if on_all != strict:
         rejects(
-            "09.tau_strict", (get("09.tau_strict").solution(**ctx_all)[0], "up"), "tuning", **ctx
+            "10.tau_strict", (get("10.tau_strict").solution(**ctx_all)[0], "up"), "tuning", **ctx
         )
 
 
-# ---- 09 -------------------------------------------------------------------------------
+# ---- 11 -------------------------------------------------------------------------------
 
 
-def test_09_threshold():
+def test_11_threshold():
     rng = np.random.default_rng(0)
     z_marked, z_plain = rng.normal(3, 2, (40, 4)), rng.normal(0, 1, (40, 4))
     z_marked[:, 0] -= 2  # shorter texts, lower z
     ctx = dict(z_marked=z_marked, z_plain=z_plain)
-    accepts("10.threshold", **ctx)
-    det2, fpr2 = get("10.threshold").solution(**ctx)
-    rejects("10.threshold", (100 * det2, 100 * fpr2), "percentages", **ctx)
-    rejects("10.threshold", (float((z_marked[:, 0] >= 2).mean()), fpr2), "last column", **ctx)
-    rejects("10.threshold", (det2, float((z_marked[:, -1] < 2).mean())), "z_plain", **ctx)
-    rejects("10.threshold", (float((z_marked[:, -1] >= 4).mean()), fpr2), "z >= 2", **ctx)
+    accepts("11.threshold", **ctx)
+    det2, fpr2 = get("11.threshold").solution(**ctx)
+    rejects("11.threshold", (100 * det2, 100 * fpr2), "percentages", **ctx)
+    rejects("11.threshold", (float((z_marked[:, 0] >= 2).mean()), fpr2), "last column", **ctx)
+    rejects("11.threshold", (det2, float((z_marked[:, -1] < 2).mean())), "z_plain", **ctx)
+    rejects("11.threshold", (float((z_marked[:, -1] >= 4).mean()), fpr2), "z >= 2", **ctx)
 
 
-def test_09_learned_filter():
+def test_11_learned_filter():
     from aigc_course.business import moderation
 
     messages = moderation.make_moderation_set(1200, harmful_share=0.2, hard_share=0.5, seed=0)
@@ -304,18 +304,18 @@ def test_09_learned_filter():
     scores = np.array([moderation.keyword_score(m.text) for m in held])
     ctx = dict(tune=tune, held=held, dis=dis, scores=scores)
     assert dis.sum() >= 10
-    accepts("10.learned_filter", **ctx)
+    accepts("11.learned_filter", **ctx)
     keyword = float(np.mean(scores[dis] < 1.5))
-    rejects("10.learned_filter", keyword, "keyword", **ctx)
-    right = get("10.learned_filter").solution(**ctx)
-    rejects("10.learned_filter", 1 - right, "below 0.5|keyword", **ctx)  # caught, not missed
-    rejects("10.learned_filter", 100 * right + 50, "percentage", **ctx)
+    rejects("11.learned_filter", keyword, "keyword", **ctx)
+    right = get("11.learned_filter").solution(**ctx)
+    rejects("11.learned_filter", 1 - right, "below 0.5|keyword", **ctx)  # caught, not missed
+    rejects("11.learned_filter", 100 * right + 50, "percentage", **ctx)
     harmful = np.array([m.harmful for m in held])
-    from aigc_course.exercises.ch10 import _fit_filter
+    from aigc_course.exercises.ch11 import _fit_filter
 
     fnr_all = float(np.mean(_fit_filter(tune, held)[harmful] < 0.5))
     if abs(fnr_all - right) > 2 / dis.sum():
-        rejects("10.learned_filter", fnr_all, "disguised", **ctx)
+        rejects("11.learned_filter", fnr_all, "disguised", **ctx)
 
 
 def test_orientation_exercises_reject_the_usual_mistakes():
