@@ -510,7 +510,7 @@ for i, sm in enumerate(under_null.values()):
     axes[0].errorbar(i, sm.declared, [[sm.declared - lo], [hi - sm.declared]], fmt="o", capsize=4)
 axes[0].axhline(campaign.alpha, c="k", ls=":", label="α = 0.05")
 axes[0].set_xticks(range(2), list(under_null))
-axes[0].set(ylabel="false winners", title="No winner exists", xlim=(-0.5, 1.5))
+axes[0].set(ylabel="false winners", title="No winner exists", xlim=(-0.5, 1.5), ylim=(0, None))
 axes[0].legend(fontsize=8)
 for ax, key, ci, label in (
     (axes[1], "regret", "regret_ci", "clicks lost vs always C"),
@@ -520,7 +520,7 @@ for ax, key, ci, label in (
         v, (lo, hi) = getattr(sm, key), getattr(sm, ci)
         ax.errorbar(i, v, [[v - lo], [hi - v]], fmt="o", capsize=4, c=f"C{i}")
     ax.set_xticks(range(3), list(results))
-    ax.set(ylabel=label, title="C is best (5.0 % vs 4.0–4.6 %)", xlim=(-0.5, 2.5))
+    ax.set(ylabel=label, title="C is best (5.0 % vs 4.0–4.6 %)", xlim=(-0.5, 2.5), ylim=(0, None))
 fig.suptitle(
     f"Simulated click rates (assumed, not measured); {n_null} and {n_rep} replications, "
     f"{session.mode} mode, 95 % intervals",
