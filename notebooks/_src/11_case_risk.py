@@ -269,6 +269,10 @@ clean_shaped, hits_shaped = pii.redact(text_shaped)
 assert all(clean_shaped.count(c.line()) == 0 for c in shaped), "every PII-shaped copy removed"
 assert len(hits_shaped) == sum(c.repeats for c in shaped), "and nothing else in the catalog"
 assert pii.redact(planted)[1] == [], "door codes are not PII-shaped: they all get through"
+pii_tp = sum(sc.true_positives for sc in pii_scores.values())
+pii_recall = pii_tp / (pii_tp + sum(sc.false_negatives for sc in pii_scores.values()))
+pii_precision = pii_tp / (pii_tp + sum(sc.false_positives for sc in pii_scores.values()))
+print(f"all types pooled: recall {pii_recall:.1%}, precision {pii_precision:.1%}")
 
 # %% [markdown]
 # Redaction removes every copy of the PII-shaped secrets, including the one repeated 64
@@ -688,9 +692,6 @@ from IPython.display import Markdown, display
 from aigc_course.business import report
 
 sha = hashlib.sha256(planted.encode()).hexdigest()[:16]
-pii_tp = sum(sc.true_positives for sc in pii_scores.values())
-pii_recall = pii_tp / (pii_tp + sum(sc.false_negatives for sc in pii_scores.values()))
-pii_precision = pii_tp / (pii_tp + sum(sc.false_positives for sc in pii_scores.values()))
 once = exp_by_r[1]
 allowed_guesses = 1000  # threat model: the attacker can try this many codes
 guesses_once = 2 ** (exposures[1].max_exposure - once)  # |R| / 2^exposure, on average
