@@ -31,6 +31,7 @@ PACKAGES = (
     "trl",
     "ipywidgets",
     "matplotlib",
+    "jieba",
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -31,12 +32,20 @@ class Retriever(Protocol):
 
 
 class TfidfRetriever:
-    """Cosine similarity of TF-IDF vectors of words and word pairs (scikit-learn)."""
+    """Cosine similarity of TF-IDF vectors of words and word pairs (scikit-learn).
+
+    ``analyzer``: a function from a text to its tokens (for Chinese,
+    :func:`aigc_course.business.chinese.word_tokens` or ``char_ngrams``); None: English
+    words and word pairs.
+    """
 
     name = "TF-IDF"
 
-    def __init__(self, docs: list[str]) -> None:
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    def __init__(self, docs: list[str], analyzer: Callable[[str], list[str]] | None = None) -> None:
+        if analyzer is None:
+            self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+        else:
+            self.vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
         self.doc_vectors = self.vectorizer.fit_transform(docs)  # rows are L2-normalised
 
     def scores(self, queries: list[str]) -> np.ndarray:
@@ -47,16 +56,25 @@ class BM25Retriever:
     """Okapi BM25 over word tokens.
 
     ``score(q, d) = Σ_{t ∈ q} idf(t) · tf(t, d)(k1 + 1) / (tf(t, d) + k1(1 − b + b·|d|/avgdl))``
-    with ``idf(t) = ln(1 + (N − n_t + 0.5) / (n_t + 0.5))``.
+    with ``idf(t) = ln(1 + (N − n_t + 0.5) / (n_t + 0.5))``. ``analyzer`` as for
+    :class:`TfidfRetriever` (None: English words).
     """
 
     name = "BM25"
 
-    def __init__(self, docs: list[str], k1: float = 1.5, b: float = 0.75) -> None:
+    def __init__(
+        self,
+        docs: list[str],
+        k1: float = 1.5,
+        b: float = 0.75,
+        analyzer: Callable[[str], list[str]] | None = None,
+    ) -> None:
         if k1 < 0 or not 0 <= b <= 1:
             raise ValueError(f"need k1 ≥ 0 and 0 ≤ b ≤ 1, got k1={k1}, b={b}")
         self.k1, self.b = k1, b
-        self.vectorizer = CountVectorizer()
+        self.vectorizer = (
+            CountVectorizer() if analyzer is None else CountVectorizer(analyzer=analyzer)
+        )
         tf = self.vectorizer.fit_transform(docs).tocsc().astype(np.float64)  # (N, V)
         n_docs = tf.shape[0]
         doc_len = np.asarray(tf.sum(1)).ravel()

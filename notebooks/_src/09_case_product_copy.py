@@ -20,7 +20,9 @@
 # 4. run an A/B test as a procedure: a sample size fixed in advance, a correction for
 #    several arms, a one-sided non-inferiority test with a named margin, and the result
 #    joined to money;
-# 5. turn measured throughput and quality into a cost per 1,000 items against a human
+# 5. choose between a bandit (Thompson sampling) and a fixed A/B test for several copy
+#    variants, and measure what peeking does to false positives;
+# 6. turn measured throughput and quality into a cost per 1,000 items against a human
 #    baseline, with editable assumptions.
 
 # %%
@@ -425,6 +427,138 @@ if not smoke:
     assert c_vs_b.lift_low > 0, "the online test separates the two arms"
 
 # %% [markdown]
+# ## Many variants: a bandit, a fixed test, and peeking
+#
+# A content platform rarely has two versions of a headline; it has several, and a
+# campaign that lasts a few weeks. Two ways to choose among them:
+#
+# * a **fixed A/B/n test**: split the traffic equally between the variants for a sample
+#   size fixed in advance, test once at that horizon (a chi-square test that all click
+#   rates are equal), then show the winner to everyone else, or keep the current copy if
+#   the test finds nothing;
+# * a **bandit** (Thompson sampling): keep a Beta posterior of each variant's click rate,
+#   and show each visitor the variant whose posterior draw is highest, so traffic moves
+#   to the variants that look best *while* the campaign runs.
+#
+# And one way teams often use the first without meaning to: **peeking**, running the test
+# after every day's traffic and stopping the first time p < 0.05.
+#
+# Nothing here is measured on shoppers. The click rates are **simulated**, and we state
+# them: the current copy A clicks at 4.0 %, three generated variants at 4.4 %, 5.0 % and
+# 4.6 %. The campaign has 60,000 page views arriving in batches of 1,000 (one look per
+# batch), and every figure below is an average over many seeded replications of that
+# campaign (`aigc_course.business.bandit`, vectorised with numpy).
+
+# %%
+from aigc_course.business import bandit
+
+rates = (0.040, 0.044, 0.050, 0.046)  # simulated click rates of A (current), B, C, D
+n_test = bandit.chi2_sample_size(rates, alpha=0.05, power=0.8, multiple=250)
+campaign = bandit.Campaign(rates, visitors=60_000, batch=1_000, test_per_arm=n_test)
+null = replace(campaign, rates=(0.045,) * 4)  # the same campaign with no winner to find
+n_rep = by_mode(smoke=200, workshop=1000, full=2000)  # replications of the campaign
+n_null = by_mode(smoke=1000, workshop=5000, full=10000)  # the null is cheap: more of them
+print(f"fixed test: {n_test:,} views per variant, tested once after {4 * n_test:,} views")
+print(f"{n_rep} replications with a winner, {n_null} without")
+
+# %% [markdown]
+# The fixed test's size comes from a power calculation done *before* the campaign: with
+# these rates, the chi-square test rejects with probability 0.8 after the printed number
+# of views per variant. First the null: every variant clicks at 4.5 %, so any "winner" is
+# a false positive. The fixed test and the peeking team see the same simulated clicks;
+# only how often they look differs.
+
+# %%
+under_null = bandit.compare(null, n_null, seed=0, policies=("fixed", "peeking"))
+for name, sm in under_null.items():
+    lo, hi = sm.declared_ci
+    print(f"{name:8s} declares a winner in {sm.declared:5.1%} [{lo:.1%}, {hi:.1%}] of campaigns,")
+    print(f"{'':8s} stopping after {sm.mean_stop:,.0f} views on average;", end=" ")
+    print(f"the winner's lift is overstated by {sm.lift_bias:+.2%} (points of click rate)")
+
+# %% [markdown]
+# The fixed test keeps its promise: about 5 % false winners. Peeking after every batch
+# (37 looks before the horizon) declares a winner in roughly a third of the campaigns
+# where none exists, and its "winners" look better than they are, by about three times
+# as much as the fixed test's few false winners (both are chosen because they looked
+# best; peeking also catches each one at its luckiest moment). Each
+# look is a fresh chance to cross the line; that is why a test's horizon is fixed
+# before the data come in, or the test is built for repeated looks (sequential tests,
+# Johari et al. 2017).
+#
+# Now the campaign with a winner (C, at 5.0 %). The regret of a policy is the number of
+# clicks it loses, over the whole campaign, against showing C to everyone from the start;
+# it is the price of learning.
+
+# %%
+results = bandit.compare(campaign, n_rep, seed=1, draws=200)
+print(f"{'policy':9s} {'declared':>8s} {'picks C (95 % CI)':>23s} {'clicks lost (95 % CI)':>24s}")
+for name, sm in results.items():
+    (plo, phi), (rlo, rhi) = sm.best_picked_ci, sm.regret_ci
+    print(
+        f"{name:9s} {'—' if name == 'thompson' else f'{sm.declared:.1%}':>8s}",
+        f"{sm.best_picked:8.1%} [{plo:5.1%}, {phi:5.1%}]",
+        f"{sm.regret:9.0f} [{rlo:5.0f}, {rhi:5.0f}]",
+    )
+best_clicks = max(rates) * campaign.visitors
+print(f"(showing C to all {campaign.visitors:,} visitors: {best_clicks:,.0f} expected clicks)")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+for i, sm in enumerate(under_null.values()):
+    lo, hi = sm.declared_ci
+    axes[0].errorbar(i, sm.declared, [[sm.declared - lo], [hi - sm.declared]], fmt="o", capsize=4)
+axes[0].axhline(campaign.alpha, c="k", ls=":", label="α = 0.05")
+axes[0].set_xticks(range(2), list(under_null))
+axes[0].set(ylabel="false winners", title="No winner exists", xlim=(-0.5, 1.5), ylim=(0, None))
+axes[0].legend(fontsize=8)
+for ax, key, ci, label in (
+    (axes[1], "regret", "regret_ci", "clicks lost vs always C"),
+    (axes[2], "best_picked", "best_picked_ci", "campaigns ending on C"),
+):
+    for i, sm in enumerate(results.values()):
+        v, (lo, hi) = getattr(sm, key), getattr(sm, ci)
+        ax.errorbar(i, v, [[v - lo], [hi - v]], fmt="o", capsize=4, c=f"C{i}")
+    ax.set_xticks(range(3), list(results))
+    ax.set(ylabel=label, title="C is best (5.0 % vs 4.0–4.6 %)", xlim=(-0.5, 2.5), ylim=(0, None))
+fig.suptitle(
+    f"Simulated click rates (assumed, not measured); {n_null} and {n_rep} replications, "
+    f"{session.mode} mode, 95 % intervals",
+    fontsize=10,
+)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# With these assumed rates, Thompson sampling loses fewer than half the clicks the fixed
+# test loses, and ends on the best variant more often: it stops showing the weak variants
+# within days, while the fixed test shows each of them to a quarter of 37,000 visitors by
+# design. Peeking loses fewer clicks than the fixed test too, because it stops early, but
+# it is the policy that declared winners a third of the time when there were none.
+#
+# **When is the bandit the right tool?** When the goal is clicks during the campaign
+# (earning while learning), when there are many variants or they change often (headlines,
+# ad copy, thumbnails), and when nobody needs an unbiased estimate of *how much* better
+# the winner is. **When is the fixed test?** When the result is a decision that needs an
+# effect size and its interval: switching the whole catalog to generated copy, a price
+# change, anything reported to finance or a regulator. A bandit's estimates of the
+# variants it stopped showing rest on few views, and the variant it favours got its
+# traffic *because* it looked good early, so its lift is not the clean comparison the
+# fixed test's equal split gives.
+
+# %%
+fixed_null, peek_null = under_null["fixed"], under_null["peeking"]
+print(f"false winners: fixed {fixed_null.declared:.1%}, peeking {peek_null.declared:.1%}")
+assert peek_null.declared_ci[0] > 2 * fixed_null.declared_ci[1], "peeking inflates them"
+assert fixed_null.declared_ci[0] < campaign.alpha + 0.03, "the fixed test holds alpha"
+if not smoke:
+    ts, fx = results["thompson"], results["fixed"]
+    assert fixed_null.declared_ci[0] <= campaign.alpha <= fixed_null.declared_ci[1]
+    assert ts.regret_ci[1] < fx.regret_ci[0] and ts.regret < 0.5 * fx.regret, "fewer clicks lost"
+    assert 0.2 < peek_null.declared < 0.45, "roughly a third"
+    assert ts.best_picked_ci[0] > fx.best_picked_ci[1], "and finds C more often"
+
+# %% [markdown]
 # ## What it costs: a calculator with your own numbers
 #
 # The cost of 1,000 generated descriptions is compute (from the measured throughput),
@@ -632,6 +766,11 @@ assert max(api, own) < 0.01 * costs["measured"].review, "serving is a rounding e
 # 3. Scenario 2 made the most faithful copy lose clicks. Would you ship the varied copy
 #    with more errors, keep greedy copy and vary its openings, or keep the human copy?
 #    What would you measure next?
+# 4. The content team wants to try twelve headline variants during a two-week campaign;
+#    the catalog team must tell finance how much generated copy changes the click rate.
+#    Which of them should run a bandit and which a fixed test, and what would you say to
+#    a manager who checks the dashboard every morning and wants to stop at the first
+#    "significant" day?
 
 # %% [markdown]
 # ## Exercises
@@ -692,6 +831,11 @@ check("09.sample_size", (n_small, ratio), n_arm=n_arm)
 #   one-sided non-inferiority test with a named margin. A simulator that draws clicks
 #   from the offline scores can only return its own assumption; an effect offline
 #   metrics cannot see can overturn their ranking, which is why one tests online.
+# * **Many variants**: a Thompson-sampling bandit earns while it learns (with the
+#   assumed rates, fewer clicks lost and the best variant found more often than a fixed
+#   test); the fixed test, with its horizon set in advance, is what gives an effect size
+#   with an interval and a false-positive rate of α. Peeking at a fixed test every day
+#   turns its 5 % into about a third.
 # * **Cost**: compute is cheap and the human review of every item sets most of the
 #   price; with these assumptions faithfulness could fall a long way (to the break-even
 #   rewrite rate) before the model stops saving. What can eat the saving is a drop in
@@ -721,6 +865,9 @@ print(
     f"{c_vs_b.lift_high:+.2%}]; worst plausible monthly loss ${loss:,.0f} vs saving ${saving:,.0f}"
 )
 print(f"serving: API ${api:.4f} vs self-hosted ${own:.4f} per 1,000 (placeholder prices)")
+print(f"simulated campaign (assumed rates {rates}): false winners fixed", end=" ")
+print(f"{fixed_null.declared:.1%} vs peeking {peek_null.declared:.1%};", end=" ")
+print("clicks lost", {k: round(v.regret) for k, v in results.items()})
 
 # %% [markdown]
 # ## References
@@ -736,3 +883,10 @@ print(f"serving: API ${api:.4f} vs self-hosted ${own:.4f} per 1,000 (placeholder
 #   2018 (self-BLEU).
 # * R. Kohavi, D. Tang, Y. Xu. *Trustworthy Online Controlled Experiments.* Cambridge
 #   University Press, 2020 (A/B tests, sample sizes, peeking).
+# * W. R. Thompson. *On the likelihood that one unknown probability exceeds another in
+#   view of the evidence of two samples.* Biometrika 25, 1933 (Thompson sampling).
+# * O. Chapelle, L. Li. *An Empirical Evaluation of Thompson Sampling.* NeurIPS 2011.
+# * P. Armitage, C. K. McPherson, B. C. Rowe. *Repeated Significance Tests on
+#   Accumulating Data.* JRSS A 132, 1969 (peeking).
+# * R. Johari, P. Koomen, L. Pekelis, D. Walsh. *Peeking at A/B Tests: Why It Matters, and
+#   What to Do About It.* KDD 2017.

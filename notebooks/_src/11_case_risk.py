@@ -15,12 +15,14 @@
 #
 # 1. measure how much a language model memorised a planted secret (canary **exposure**,
 #    Carlini et al. 2019) and how it grows with repetitions and training;
-# 2. watermark generated text with a **green list** and detect it with a z-test
+# 2. detect and redact personal data (e-mail, phone, card, ID numbers) before training,
+#    with precision and recall per type, and say which secrets redaction cannot see;
+# 3. watermark generated text with a **green list** and detect it with a z-test
 #    (Kirchenbauer et al. 2023); measure detection rate against length, the false-positive
 #    rate, and what an edit does to it;
-# 3. evaluate a content filter's false positives and negatives with intervals, and pick
+# 4. evaluate a content filter's false positives and negatives with intervals, and pick
 #    its threshold from the **costs** of each error;
-# 4. fill a data-provenance checklist and a **model card** with measured figures.
+# 5. fill a data-provenance checklist and a **model card** with measured figures.
 
 # %%
 import matplotlib.pyplot as plt
@@ -178,6 +180,108 @@ assert exp_by_r[64] >= exp_by_r[4], "more repetitions, more exposure"
 # > prefix and checking whether greedy decoding prints the secret. That only detects
 # > secrets at rank 1. Exposure also measures the partly learnt ones, which an attacker
 # > with a few thousand guesses can still recover.
+
+# %% [markdown]
+# ### The first control: redact personal data before training
+#
+# A model cannot leak what it never saw. Before a support log or a product feed becomes
+# training text, a **redactor** finds the personal data in it and replaces each item with
+# a typed placeholder. `aigc_course.business.pii` has detectors for e-mail addresses,
+# phone numbers (international, and Chinese mobile numbers), payment card numbers (only
+# when the Luhn check digit is right), Chinese resident ID numbers (the ISO 7064
+# MOD 11-2 check character, and a real date of birth) and IBANs (the mod-97 check). A
+# check digit is what separates a card number from an order number that merely has 16
+# digits.
+
+# %%
+from aigc_course.business import pii
+
+ticket = (
+    "Customer Chen (chen.jing@example.com, +86 138 0013 8000) paid with 4111 1111 1111 "
+    "1111 for order 202405130042 (SKU MUG-0042-A, ¥1,299.00) on 2024-05-13; ID "
+    "11010519491231002X."
+)
+redacted, found = pii.redact(ticket)
+print(redacted)
+print([(f.kind, f.value) for f in found])
+assert pii.restore(redacted, found) == ticket
+
+# %% [markdown]
+# The customer's name stays: a name has no shape a pattern can check, and finding names
+# takes a trained recogniser (named-entity recognition), with errors of its own.
+#
+# How good is the rest? We plant PII in a seeded synthetic set of catalog- and FAQ-like lines,
+# with **hard negatives** in the same lines (SKUs, prices, order and tracking numbers,
+# dates, 16-digit numbers that fail Luhn, ID numbers with a wrong check character) and a
+# few forms no pattern can see (an address spelt "ada dot li at example dot com", a
+# local phone number without its country code). Precision and recall per type, with
+# 95 % Wilson intervals:
+
+# %%
+n_pii = by_mode(smoke=300, workshop=800, full=2000)
+pii_set = pii.synthetic_set(n_pii, seed=0)
+pii_scores = pii.score(pii_set)
+print(f"{n_pii} synthetic lines (seed 0): {sum(len(s.pii) for s in pii_set)} planted values")
+print(f"{'type':6s} {'precision':>21s} {'recall':>21s}  (TP, FP, FN)")
+for k, sc in pii_scores.items():
+    (plo, phi), (rlo, rhi) = sc.precision_ci, sc.recall_ci
+    print(
+        f"{k:6s} {sc.precision:6.1%} [{plo:5.1%}, {phi:6.1%}] {sc.recall:6.1%} "
+        f"[{rlo:5.1%}, {rhi:6.1%}]  ({sc.true_positives}, {sc.false_positives}, "
+        f"{sc.false_negatives})"
+    )
+
+# %% [markdown]
+# Two kinds of error, each with its cause. The misses are the spelt-out addresses and
+# the local phone numbers: a pattern finds only the shapes it was written for, so a
+# redactor's recall on real logs must be measured on real logs. The false cards are ID
+# numbers whose check character is wrong: 18 digits pass the Luhn check one time in ten,
+# so a check digit filters but does not prove. (A typed-in ID with one wrong digit is
+# still personal data; here it counts against precision because it is not a card.)
+#
+# Now the canaries of this section. The door codes are secrets, but nothing about six
+# digits says "personal": the redactor cannot see them. Give the same five people a
+# **PII-shaped** secret instead, a mobile number or a card number, planted with the same
+# repetitions, and count the copies that would reach the model, with and without
+# redaction (no retraining needed: what is not in the text cannot be learnt from it).
+
+# %%
+rng = np.random.default_rng(0)
+shaped = []
+for c, kind in zip(canaries, ("phone", "card", "phone", "card", "phone"), strict=True):
+    if kind == "phone":
+        secret = "1" + str(rng.integers(3, 10)) + "".join(map(str, rng.integers(0, 10, 9)))
+    else:
+        body = "4" + "".join(map(str, rng.integers(0, 10, 14)))
+        secret = body + pii.luhn_check_digit(body)
+    shaped.append(privacy.Canary(c.prefix.replace("door code", kind), secret, c.repeats))
+text_shaped = privacy.plant_canaries(catalog.corpus(data.train), shaped, seed=0)
+for name, text, cans in (("door codes", planted, canaries), ("PII-shaped", text_shaped, shaped)):
+    clean, hits = pii.redact(text)
+    before = sum(text.count(c.line()) for c in cans)
+    after = sum(clean.count(c.line()) for c in cans)
+    print(f"{name:10s}: {before:3d} planted copies, {after:3d} reach the model after redaction;")
+    print(f"{'':12s}{len(hits)} redactions in {len(text):,} characters")
+print(shaped[1].line().strip(), "->", pii.redact(shaped[1].line())[0].strip())
+
+# %%
+clean_shaped, hits_shaped = pii.redact(text_shaped)
+assert all(clean_shaped.count(c.line()) == 0 for c in shaped), "every PII-shaped copy removed"
+assert len(hits_shaped) == sum(c.repeats for c in shaped), "and nothing else in the catalog"
+assert pii.redact(planted)[1] == [], "door codes are not PII-shaped: they all get through"
+pii_tp = sum(sc.true_positives for sc in pii_scores.values())
+pii_recall = pii_tp / (pii_tp + sum(sc.false_negatives for sc in pii_scores.values()))
+pii_precision = pii_tp / (pii_tp + sum(sc.false_positives for sc in pii_scores.values()))
+print(f"all types pooled: recall {pii_recall:.1%}, precision {pii_precision:.1%}")
+
+# %% [markdown]
+# Redaction removes every copy of the PII-shaped secrets, including the one repeated 64
+# times whose exposure we measured above, and touches nothing else in the catalog. It
+# does nothing for the door codes. So redaction is the *first* control, not the only
+# one: secrets without a shape (a door code in a ticket, a password in a chat) need
+# deduplication, access rules on what goes into training, and DP-SGD when the data
+# cannot be cleaned. And a redactor is itself a model with a precision and a recall:
+# measure it on your own logs before you trust it.
 
 # %% [markdown]
 # ## 2 · Provenance: a watermark on generated text
@@ -597,6 +701,11 @@ checklist = [
     ("Training text fingerprint (sha256)", "yes", sha + "…"),
     ("Personal data in the training text", "**yes, planted**", f"{len(canaries)} canaries"),
     (
+        "PII redacted before training",
+        "**no** (door codes have no PII shape)",
+        f"redactor recall {pii_recall:.0%}, precision {pii_precision:.0%} on synthetic lines",
+    ),
+    (
         f"A secret seen once needs more than {allowed_guesses:,} guesses",
         "yes" if guesses_once > allowed_guesses else "**no**",
         f"{once:.1f} bits: about {guesses_once:,.0f} guesses",
@@ -674,10 +783,13 @@ display(Markdown(report.model_card(card, "Model card: canary_lm")))
 #
 # 1. Your vendor says its model "does not memorise customer data". Which measurement
 #    above would you ask for, with which threat model, and on which kind of secret?
-# 2. The keyword filter beat both baselines at the test set's prevalence and lost to
+# 2. Your data team says the support logs are "anonymised" before training. What do you
+#    ask: which types are redacted, with what recall on your own logs, and what happens
+#    to secrets that have no fixed shape?
+# 3. The keyword filter beat both baselines at the test set's prevalence and lost to
 #    "flag nothing" at 1 %. Who should set the price of a miss, and which harms would you
 #    take out of the price list and make a hard constraint instead?
-# 3. A watermark is detected only on long texts and weakened by light edits. For which
+# 4. A watermark is detected only on long texts and weakened by light edits. For which
 #    of your products is it worth its quality cost, and who must keep the key?
 
 # %% [markdown]
@@ -747,6 +859,10 @@ check("11.strict_platform", (child_threshold, child_cost), **context)
 # * **Privacy** is measurable: a canary's exposure (bits) says how far up the model's
 #   ranking a secret has climbed. It grows with repetitions and training; deduplication
 #   and differential privacy are the mitigations, and exposure is how to check them.
+# * **Redaction** is the first privacy control: patterns plus check digits (Luhn,
+#   MOD 11-2, mod 97) find PII-shaped secrets with measured precision and recall, and
+#   remove every copy before training; secrets without a shape get through, and spelt-out
+#   or local forms are missed.
 # * **Provenance**: a green-list watermark costs no extra compute and is tested with a
 #   z-score; its detection rate grows with length, its false-positive rate is set by the
 #   threshold, low-entropy text and edits weaken it, and the key is a secret to manage.
@@ -780,6 +896,8 @@ print(
     f"${everything.cost_per_1000(1, 5):.0f}); threats missed {missed}/{threat.sum()} at {safe.threshold}"
 )
 print(f"watermark quality cost (greedy copy, paired) {cost:+.1%} [{cost_lo:+.1%}, {cost_hi:+.1%}]")
+print(f"PII redaction ({n_pii} synthetic lines):", end=" ")
+print(", ".join(f"{k} P {v.precision:.0%} R {v.recall:.0%}" for k, v in pii_scores.items()))
 
 # %% [markdown]
 # ## References
@@ -792,6 +910,9 @@ print(f"watermark quality cost (greedy copy, paired) {cost:+.1%} [{cost_lo:+.1%}
 #   Code? Watermarking for Code Generation.* 2023 (arXiv:2305.15060; entropy-selective
 #   watermarking, SWEET).
 # * M. Abadi et al. *Deep Learning with Differential Privacy.* CCS 2016 (DP-SGD).
+# * ISO/IEC 7812-1:2017, Annex B (the Luhn check digit of card numbers); GB 11643-1999,
+#   *Citizen Identification Number* (the ISO 7064 MOD 11-2 check character); ISO
+#   13616-1:2020 (IBAN and its mod-97 check).
 # * M. Mitchell et al. *Model Cards for Model Reporting.* FAT* 2019.
 # * Regulation: the instruments listed in `aigc_course.business.regulation` (titles,
 #   issuers and dates in its table above and its module docstring): China's Interim
