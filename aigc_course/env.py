@@ -29,6 +29,7 @@ PACKAGES = (
     "diffusers",
     "ipywidgets",
     "matplotlib",
+    "music21",
 )
 
 
@@ -86,6 +87,10 @@ def describe_data(names: Sequence[str], try_download: bool = True) -> dict[str, 
             out["mnist"] = f"{src} ({SOURCE_NOTES[src]})"
             if src != "mnist" and not try_download:
                 out["mnist"] += "; `aigc-course prefetch` fetches the full MNIST"
+        elif name == "chorales":
+            from .data.chorales import describe_corpus
+
+            out[name] = describe_corpus()
         else:
             out[name] = load_corpus(name).summary
     return out
