@@ -32,7 +32,20 @@ from typing import Any
 KINDS = ("derive", "predict", "implement", "explain")
 
 #: chapter modules of this package that define ``EXERCISES``
-CHAPTERS = ("ch00", "ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09", "ch10")
+CHAPTERS = (
+    "ch00",
+    "ch01",
+    "ch02",
+    "ch03",
+    "ch04",
+    "ch05",
+    "ch06",
+    "ch07",
+    "ch08",
+    "ch09",
+    "ch10",
+    "ch_music",
+)
 
 
 class NotAttempted(Exception):
