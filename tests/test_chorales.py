@@ -42,12 +42,15 @@ def test_unusable_files_are_skipped_with_their_reason(tmp_path, few_files):
     assert any(k.startswith("parse error") for k in stats["skipped"])
 
 
-def test_split_is_by_whole_chorale_seeded_and_disjoint():
-    names = [f"bwv{i}" for i in range(100)]
-    a, b = ch.split_names(names), ch.split_names(names)
+def test_split_is_by_whole_chorale_seeded_disjoint_and_subset_stable():
+    names = [f"bwv{i}.{j}" for i in range(200) for j in range(3)]
+    a, b = ch.split_names(names), ch.split_names(list(reversed(names)))
     assert a == b
-    assert (len(a["train"]), len(a["val"]), len(a["test"])) == (80, 10, 10)
+    sizes = {k: len(v) for k, v in a.items()}
+    assert 0.75 < sizes["train"] / len(names) < 0.85 and 0.07 < sizes["test"] / len(names) < 0.13
     assert sorted(a["train"] + a["val"] + a["test"]) == sorted(names)
+    subset = ch.split_names(names[:50])  # a chorale keeps its split in any subset
+    assert all(n in a[k] for k, v in subset.items() for n in v)
     assert ch.split_names(names, seed=1)["test"] != a["test"]
 
 
