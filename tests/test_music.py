@@ -209,3 +209,20 @@ def test_midi_export_round_trip(tmp_path):
     back = score_to_chorale(converter.parse(str(path)), "back")
     np.testing.assert_array_equal(back.pitches, c.pitches)
     np.testing.assert_array_equal(back.onsets, c.onsets)
+
+
+def test_token_streams_normalise_and_augment_only_the_training_split():
+    from aigc_course.data.chorales import load_chorales
+    from aigc_course.music.dataset import prepare_chorale_tokens
+
+    data = load_chorales(limit=12)
+    plain = prepare_chorale_tokens(data=data)
+    aug = prepare_chorale_tokens(shifts=(-2, 2), data=data)
+    assert len(aug.train_ids) > 2.5 * len(plain.train_ids)  # (almost) three copies
+    assert torch.equal(aug.val_ids, plain.val_ids) and torch.equal(aug.test_ids, plain.test_ids)
+    for c in plain.train + plain.val + plain.test:
+        assert keys.estimate_key(c.pitches)[:2] in ((0, "major"), (9, "minor"))
+    bound = tokens.GRID_STOI[tokens.BOUNDARY]
+    assert int((plain.train_ids == bound).sum()) == len(plain.train) + 1
+    n_steps = sum(c.steps for c in plain.train)
+    assert len(plain.train_ids) == 4 * n_steps + len(plain.train) + 1

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data.chorales import Chorale, load_chorales
+from ..data.chorales import Chorale, ChoraleData, load_chorales
 from ..tokenizer import CharTokenizer
 from .keys import normalise_key, transpose
 from .tokens import HIGH, LOW, char_tokenizer, grid_stream
@@ -55,7 +55,10 @@ def augment(chorales: list[Chorale], shifts: tuple[int, ...]) -> list[Chorale]:
 
 
 def prepare_chorale_tokens(
-    normalise: bool = True, shifts: tuple[int, ...] = (), limit: int | None = None
+    normalise: bool = True,
+    shifts: tuple[int, ...] = (),
+    limit: int | None = None,
+    data: ChoraleData | None = None,
 ) -> ChoraleTokens:
     """The corpus, split by chorale, as grid-token streams.
 
@@ -63,9 +66,10 @@ def prepare_chorale_tokens(
         normalise: transpose each chorale to C major / A minor (its estimated key).
         shifts: augmentation: also train on the training chorales transposed by these
             semitones (validation and test are never augmented).
-        limit: read only the first ``limit`` corpus files (tests).
+        limit: read only the first ``limit`` corpus files (tests, smoke mode).
+        data: the parsed corpus, if already loaded (then ``limit`` is not used).
     """
-    data = load_chorales(limit=limit)
+    data = load_chorales(limit=limit) if data is None else data
     splits = {}
     shifts_applied = {}
     for name, chorales in (("train", data.train), ("val", data.val), ("test", data.test)):
@@ -75,7 +79,8 @@ def prepare_chorale_tokens(
             shifts_applied[name] = [s for _, s in pairs]
         splits[name] = chorales
     train = augment(splits["train"], shifts)
-    ids = {k: torch.from_numpy(grid_stream(v)) for k, v in (("train", train), *splits.items())}
+    streams = {"train": train, "val": splits["val"], "test": splits["test"]}
+    ids = {k: torch.from_numpy(grid_stream(v)) for k, v in streams.items()}
     record = {
         **data.record,
         "normalised_to_c_major_a_minor": normalise,
