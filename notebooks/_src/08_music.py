@@ -22,7 +22,7 @@
 # 6. render tokens to sound with a small synthesiser and listen.
 #
 # The data is the corpus that ships inside the `music21` package: about 400 Bach chorale
-# files, read once (about 40 CPU-seconds) and then cached. The banner shows its version
+# files, read once (40 to 55 CPU-seconds, measured) and then cached. The banner shows its version
 # and hash.
 
 # %%
@@ -262,28 +262,30 @@ best_order = best_kn.order
 # An order-$n$ model sees $n-1$ tokens: with four tokens a step, order 17 sees the last
 # four steps (a quarter note) of all voices. Now normalisation against no normalisation
 # and against augmentation (the normalised training chorales plus copies two semitones up
-# and down), at the order chosen above, each scored on the same validation chorales as it
-# would see them (in their original keys for the model trained without normalisation).
+# and down), at order 17 (four steps of context: the augmented text is three times longer
+# to count, and the comparison is the same at the higher orders), each scored on the same
+# validation chorales as it would see them (in their original keys for the model trained
+# without normalisation).
 
 # %%
 raw = prepare_chorale_tokens(normalise=False, data=data)
 aug = prepare_chorale_tokens(shifts=(-2, 2), data=data)
 variants = {"normalised": toks, "original keys": raw, "normalised + 2 transpositions": aug}
-key_bits = {"normalised": val_bits[best_order]}  # measured above
+key_bits = {}
 for name, v in variants.items():
-    if name not in key_bits:
-        kn = KneserNeyLM(toks.tokenizer, order=best_order).fit(ids_to_text(v.train_ids))
-        key_bits[name] = ngram_bits_per_step(kn, v.val_ids, val_steps)  # its own val stream
+    kn = KneserNeyLM(toks.tokenizer, order=17).fit(ids_to_text(v.train_ids))
+    key_bits[name] = ngram_bits_per_step(kn, v.val_ids, val_steps)  # its own val stream
     print(
         f"{name:30s} {len(v.train_ids):8,d} training tokens   {key_bits[name]:.3f} bits/step (val)"
     )
 
 # %% [markdown]
-# Counting models gain from normalisation: every progression's counts pile up in one key
-# instead of being spread over twelve. Augmentation adds copies in other keys, which an
-# n-gram cannot relate to the normalised ones, so for it they mostly dilute the counts it
-# evaluates on. (A neural model can share what it learns across keys; the pretrained
-# model below is trained on normalised chorales.)
+# Normalisation helps a counting model a lot (about 0.3 bits a step on the whole corpus):
+# every progression's counts pile up in one key instead of being spread over twelve.
+# Augmentation on top of it helps a little more: the copies two semitones away are new
+# contexts for the same voice-leading, but three times the counting. The pretrained model
+# below is trained on the normalised chorales only (its recipe's budget is one pass of
+# training time; augmentation would triple an epoch).
 #
 # ## 6. The course's Transformer on chorales
 #
@@ -312,10 +314,12 @@ print(f"{hist.steps} steps, {time.process_time() - t0:.0f} CPU-s: {small_bits:.3
 assert np.mean(hist["loss"][-5:]) < 0.6 * np.mean(hist["loss"][:5])  # it learns
 
 # %% [markdown]
-# The pretrained model (`aigc-course recipes chorale_transformer`: 4 layers × 128, a
-# context of 128 tokens = 32 steps = two bars, trained on one CPU thread within 15
-# minutes) and the n-gram, both on the **test** chorales, which nothing was chosen on.
-# Its sidecar records the recipe's own figures, including the n-gram order it chose.
+# A few hundred steps of a small model are far from the n-gram: the counts of a
+# high-order n-gram are a strong baseline on music this repetitive. The pretrained model
+# (`aigc-course recipes chorale_transformer`: 4 layers × 128, a context of 128 tokens =
+# 32 steps = two bars, 1,600 steps on one CPU thread, about 10 CPU-minutes) and the
+# n-gram chosen on validation, both on the **test** chorales, which nothing was chosen
+# on. Its sidecar records the recipe's own figures, including the n-gram order it chose.
 
 # %%
 from aigc_course.loading import load_pretrained
@@ -332,7 +336,7 @@ print("recorded by the recipe:", meta["metrics"]["test_bits_per_step"], "and n-g
 # on the whole corpus it reproduces the figure its recipe recorded.
 
 # %%
-assert test_bits < ngram_test - 0.2, (test_bits, ngram_test)
+assert test_bits < ngram_test - 0.1, (test_bits, ngram_test)
 if budget["files"] is None:  # the whole corpus: the recipe's test set
     assert abs(test_bits - meta["metrics"]["test_bits_per_step"]) < 0.01
     print(
@@ -421,12 +425,15 @@ for name, row in rec.items():
     print(f"{name:20s}" + "".join(f"{row[c]:9.3f}" for c in cols))
 
 # %% [markdown]
-# Reading the table: at the model's own temperature (1.0) the samples stay in a key
-# nearly as firmly as Bach, keep the voices in their ranges and move in a similar rhythm,
-# but they write more parallel fifths and octaves than he did (a rule a model learns only
-# from their absence). Lower temperature makes samples more conservative; higher
-# temperature draws unlikely tokens more often, and every statistic drifts away from the
-# real value. Exercise 4 asks you to predict one of these moves before reading it.
+# Reading the recipe's table: at the model's own temperature (1.0) the samples keep the
+# voices in their ranges, cross them about as often as Bach, use nearly his pitch
+# classes and stay in one key (even more firmly than the real chorales, which modulate),
+# with a little less rhythmic motion. What they do not learn is the rule of voice leading:
+# about **3 parallel fifths and 2.5 parallel octaves per 100 steps, some forty times
+# Bach's rate** — a rule a model can learn only from the *absence* of something, which
+# likelihood training rewards weakly. Lower temperature makes the samples calmer (fewer
+# notes, firmer key); higher temperature draws unlikely tokens more often, so notes leave
+# the ranges and the voices cross more. Exercise 4 asks you to predict one of these moves.
 #
 # ## 9. Listen: a sample beside a real chorale
 #
@@ -481,8 +488,12 @@ print(
 )
 
 # %% [markdown]
-# A median of a few steps (a beat or two) is what real chorales share with each other;
-# a sample that copies a whole phrase (32 steps and more) would stand out against it.
+# On the whole corpus the real test chorales share a median of 16 steps (a 4/4 bar) with
+# some training chorale, and up to 42: cadences are formulas, and several tunes were
+# harmonised more than once. The recipe's samples at temperature 1.0 copy less than that
+# (a median of 7 steps, at most 16); at 0.8 they copy more (a median of 14.5): lower
+# temperature follows the most common continuations, which are the training chorales'.
+# Nothing here looks like a memorised chorale.
 #
 # > **Common mistake.** Measuring memorisation in tokens without the chorale boundaries:
 # > a "copy" that runs from the end of one training chorale into the start of the next
@@ -594,7 +605,8 @@ check("08.envelope", my_envelope)
 #   counting model most; augmentation by transposition adds data in other keys.
 # - The text chapter's **n-gram** and **Transformer**, unchanged, learn chorales with the
 #   same loop; likelihood in **bits per step** compares models and tokenisations on the
-#   test chorales. The Transformer needs clearly fewer bits than the best n-gram.
+#   test chorales. After ten CPU-minutes of training the Transformer needs about 0.2
+#   bits a step fewer than the best n-gram (order 33, chosen on validation).
 # - A **logits processor** keeps samples well formed without a second sampling loop.
 # - **Theory statistics** judge samples against the real chorales' values, not against
 #   zero; temperature moves all of them. A **memorisation** check compares the samples'
