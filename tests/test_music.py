@@ -226,3 +226,16 @@ def test_token_streams_normalise_and_augment_only_the_training_split():
     assert int((plain.train_ids == bound).sum()) == len(plain.train) + 1
     n_steps = sum(c.steps for c in plain.train)
     assert len(plain.train_ids) == 4 * n_steps + len(plain.train) + 1
+
+
+@pytest.mark.slow
+def test_the_committed_chorale_model_scores_its_recorded_figures():
+    from aigc_course.loading import load_pretrained
+    from aigc_course.music.dataset import lm_bits_per_step, prepare_chorale_tokens, steps_in
+
+    model, meta = load_pretrained("chorale_transformer", "cpu")
+    data = prepare_chorale_tokens()
+    assert data.record["sha256"] == meta["data"]["sha256"], "another music21 corpus"
+    got = lm_bits_per_step(model, data.test_ids, steps_in(data.test))
+    assert abs(got - meta["metrics"]["test_bits_per_step"]) < 0.01
+    assert got < meta["ngram"]["test_bits_per_step"] - 0.1
