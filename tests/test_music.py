@@ -239,3 +239,31 @@ def test_the_committed_chorale_model_scores_its_recorded_figures():
     got = lm_bits_per_step(model, data.test_ids, steps_in(data.test))
     assert abs(got - meta["metrics"]["test_bits_per_step"]) < 0.01
     assert got < meta["ngram"]["test_bits_per_step"] - 0.1
+
+
+def test_harmonising_keeps_the_melody_and_scores_only_the_lower_voices():
+    from aigc_course.models.transformer_lm import GPT, GPTConfig
+    from aigc_course.music.sampling import harmonise, lower_voices_bits_per_step
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig.tiny(len(tokens.GRID_VOCAB)))
+    melody = chorale(PASSAGE)
+    out = harmonise(model, melody, n=3, temperature=1.5, seed=2)
+    for h in out:
+        np.testing.assert_array_equal(h.pitches[:, 0], melody.pitches[:, 0])
+        np.testing.assert_array_equal(h.onsets[:, 0], melody.onsets[:, 0])
+    assert any(not np.array_equal(h.pitches[:, 1:], out[0].pitches[:, 1:]) for h in out[1:])
+    with pytest.raises(ValueError, match="soprano"):
+        tokens.melody_processor([tokens.GRID_STOI["A60"]])
+    bits = lower_voices_bits_per_step(model, melody)
+    from aigc_course.metrics.text import sequence_nll
+
+    ids = torch.cat(
+        [
+            torch.tensor([tokens.GRID_STOI[tokens.BOUNDARY]]),
+            torch.from_numpy(tokens.encode_grid(melody)),
+        ]
+    )
+    total = float(sequence_nll(model, ids).sum()) / np.log(2) / melody.steps
+    soprano = float(sequence_nll(model, ids)[0::4].sum()) / np.log(2) / melody.steps
+    assert bits == pytest.approx(total - soprano) and 0 < bits < total

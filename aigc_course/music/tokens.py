@@ -186,6 +186,33 @@ def voice_order_processor(allow_end: bool = False):
     return processor
 
 
+def melody_processor(melody: list[int]):
+    """A logits processor that forces the soprano: at step t (counted from the last
+    boundary) the soprano's token is ``melody[t]`` (grid ids of ``S`` tokens); the other
+    voices are left to the model. Use it after :func:`voice_order_processor`. This is
+    harmonisation with a left-to-right model: each step's alto, tenor and bass see the
+    melody so far, not where it goes next (Coconet and DeepBach condition on all of it).
+
+    Returns:
+        ``processor(ids (B, T), logits (B, V)) -> logits (B, V)``.
+    """
+    if any(TOKEN_VOICE[i] != 0 for i in melody):
+        raise ValueError("the melody must be soprano tokens (S..)")
+    bound = GRID_STOI[BOUNDARY]
+
+    def processor(ids: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        out = logits.clone()
+        for b, row in enumerate(ids.tolist()):
+            since = row[::-1].index(bound) if bound in row else len(row)
+            t, slot = divmod(since, 4)
+            if slot == 0 and t < len(melody):
+                out[b] = float("-inf")
+                out[b, melody[t]] = 0.0  # probability 1 at any temperature
+        return out
+
+    return processor
+
+
 # -- the event stream ---------------------------------------------------------------------
 
 
