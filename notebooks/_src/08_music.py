@@ -318,7 +318,7 @@ assert np.mean(hist["loss"][-5:]) < 0.6 * np.mean(hist["loss"][:5])  # it learns
 # A few hundred steps of a small model are far from the n-gram: the counts of a
 # high-order n-gram are a strong baseline on music this repetitive. The pretrained model
 # (`aigc-course recipes chorale_transformer`: 4 layers × 128, a context of 128 tokens =
-# 32 steps = two bars, 1,600 steps on one CPU thread, about 10 CPU-minutes) and the
+# 32 steps = two bars, 1,600 steps on one CPU thread, about 8 CPU-minutes) and the
 # n-gram chosen on validation, both on the **test** chorales, which nothing was chosen
 # on. Its sidecar records the recipe's own figures, including the n-gram order it chose.
 
@@ -647,7 +647,7 @@ check("08.envelope", my_envelope)
 #   counting model most; augmentation by transposition adds data in other keys.
 # - The text chapter's **n-gram** and **Transformer**, unchanged, learn chorales with the
 #   same loop; likelihood in **bits per step** compares models and tokenisations on the
-#   test chorales. After ten CPU-minutes of training the Transformer needs about 0.2
+#   test chorales. After eight CPU-minutes of training the Transformer needs about 0.2
 #   bits a step fewer than the best n-gram (order 33, chosen on validation).
 # - A **logits processor** keeps samples well formed without a second sampling loop.
 # - **Theory statistics** judge samples against the real chorales' values, not against
