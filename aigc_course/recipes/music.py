@@ -54,8 +54,9 @@ def chorale_config(vocab_size: int) -> tuple[GPTConfig, LMTrainConfig]:
     """4 layers x 128 (4 heads), a context of 128 tokens (32 steps: two 4/4 bars),
     dropout 0.1, 1,600 steps of 16 windows of 128 tokens (about 13 passes over the
     249,000 training tokens; 0.3 CPU-s a step on one thread, validation included: 8
-    CPU-minutes, 10.3 for the whole recipe). The budget is a step count, not ``max_seconds``: wall-clock time on a
-    shared machine would cut the schedule at a different point on every run."""
+    CPU-minutes, 10.3 for the whole recipe). The budget is a step count, not
+    ``max_seconds``: wall-clock time on a shared machine would cut the schedule at a
+    different point on every run."""
     model = GPTConfig(vocab_size, block_size=128, n_layer=4, n_head=4, n_embd=128, dropout=0.1)
     train = LMTrainConfig(
         steps=1600, batch_size=16, block_size=128, lr=2e-3, min_lr=2e-4, warmup=100
