@@ -32,6 +32,7 @@ PACKAGES = (
     "ipywidgets",
     "matplotlib",
     "jieba",
+    "music21",
 )
 
 
@@ -89,6 +90,10 @@ def describe_data(names: Sequence[str], try_download: bool = True) -> dict[str, 
             out["mnist"] = f"{src} ({SOURCE_NOTES[src]})"
             if src != "mnist" and not try_download:
                 out["mnist"] += "; `aigc-course prefetch` fetches the full MNIST"
+        elif name == "chorales":
+            from .data.chorales import describe_corpus
+
+            out[name] = describe_corpus()
         else:
             out[name] = load_corpus(name).summary
     return out

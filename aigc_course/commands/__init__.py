@@ -50,7 +50,7 @@ class ModelCommand:
 
 
 #: The modules that contribute model commands, in the order ``aigc-course list`` shows them.
-MODULES = ("gan", "vae", "diffusion", "text")
+MODULES = ("gan", "vae", "diffusion", "text", "music")
 
 
 def image_output(path: str) -> Path:

@@ -143,6 +143,12 @@ REGISTRY: tuple[Recipe, ...] = (
         ("canary_lm",),
         "the catalog Transformer with planted canaries of case study 11",
     ),
+    Recipe(
+        "chorale_transformer",
+        f"{_R}.music:make_chorale_transformer",
+        ("chorale_transformer",),
+        "the Transformer on Bach chorale grid tokens, its n-gram baseline and theory table",
+    ),
 )
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in REGISTRY}
