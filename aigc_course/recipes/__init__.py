@@ -143,6 +143,18 @@ REGISTRY: tuple[Recipe, ...] = (
         ("canary_lm",),
         "the catalog Transformer with planted canaries of case study 09",
     ),
+    Recipe(
+        "adapt_data_efficiency",
+        f"{_R}.adapt:make_data_efficiency",
+        ("adapt_data_efficiency",),
+        "scratch vs full fine-tuning vs LoRA on 50..2,600 copy examples (notebook 07)",
+    ),
+    Recipe(
+        "adapt_lora_ranks",
+        f"{_R}.adapt:make_lora_ranks",
+        ("adapt_lora_ranks",),
+        "LoRA at ranks 1..64 vs full fine-tuning at equal steps (notebook 07)",
+    ),
 )
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in REGISTRY}
