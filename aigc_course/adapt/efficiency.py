@@ -3,8 +3,8 @@
 **Task.** The catalog's product copy in the chat format of :mod:`aigc_course.adapt.sft`
 ("Write copy: <attributes>" → the description). Training examples are the first ``N`` of
 a shuffle of the catalog's training items (seeded by the run's seed); validation and test
-are disjoint halves of the held-out products, attribute combinations never seen in
-training (:func:`copy_data`).
+are disjoint halves of the distinct held-out products, attribute combinations never seen
+in training (:func:`copy_data`).
 
 **Methods** (one architecture, the tokenizer of the pretrained character Transformer):
 
@@ -79,17 +79,25 @@ def _copy_examples(items: Sequence[catalog.Item]) -> list[Example]:
 
 
 def copy_data(seed: int = 0) -> CopyData:
-    """The copy task of :func:`aigc_course.adapt.sft.instruction_set`: training items of
-    the seeded catalog, held-out products shuffled (``seed``) and cut into two halves,
-    validation then test."""
+    """The copy task of :func:`aigc_course.adapt.sft.instruction_set`, with disjoint
+    evaluation halves: the held-out products (attribute combinations never seen in
+    training) are deduplicated (a combination drawn twice in the catalog is one product,
+    with its first description), shuffled (``seed``) and cut into two halves, validation
+    then test, so that no product is in both."""
     from ..business import catalog_lm
 
     data = catalog_lm.catalog_data()
-    held = list(data.test)
+    first: dict[str, catalog.Item] = {}
+    for it in data.test:
+        first.setdefault(it.product.prompt(), it)
+    held = list(first.values())
     random.Random(seed).shuffle(held)
     half = len(held) // 2
     val_items, test_items = held[:half], held[half : 2 * half]
-    source = data.source + f"; held-out products shuffled with seed {seed}, halved val/test"
+    source = (
+        data.source + f"; {len(held)} distinct held-out products shuffled with seed {seed}, "
+        "halved into validation and test"
+    )
     return CopyData(
         _copy_examples(data.train),
         _copy_examples(val_items),
