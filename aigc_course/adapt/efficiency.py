@@ -27,6 +27,13 @@ Example::
                          eval_every=10, data=data)
     print(row["test_bpc"], row["faithful"]["rate"])
     print(format_summary(summarise([row, ...])))
+
+References:
+    E. J. Hu et al., "LoRA: low-rank adaptation of large language models", ICLR 2022.
+    D. Hernandez, J. Kaplan, T. Henighan, S. McCandlish, "Scaling laws for transfer",
+    2021 (pretraining as "effective data transferred", largest when fine-tuning data is
+    small). D. Biderman et al., "LoRA learns less and forgets less", TMLR 2024 (forgetting
+    of the source domain measured beside the target's gain).
 """
 
 from __future__ import annotations
