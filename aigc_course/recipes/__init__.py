@@ -149,6 +149,18 @@ REGISTRY: tuple[Recipe, ...] = (
         ("chorale_transformer",),
         "the Transformer on Bach chorale grid tokens, its n-gram baseline and theory table",
     ),
+    Recipe(
+        "adapt_data_efficiency",
+        f"{_R}.adapt:make_data_efficiency",
+        ("adapt_data_efficiency",),
+        "scratch vs full fine-tuning vs LoRA on 50..2,600 copy examples (notebook 07)",
+    ),
+    Recipe(
+        "adapt_lora_ranks",
+        f"{_R}.adapt:make_lora_ranks",
+        ("adapt_lora_ranks",),
+        "LoRA at ranks 1..64 vs full fine-tuning at equal steps (notebook 07)",
+    ),
 )
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in REGISTRY}
