@@ -1,4 +1,4 @@
-"""Exercises of notebook 08 (synthetic data for a classifier): solutions and judges."""
+"""Exercises of notebook 09 (synthetic data for a classifier): solutions and judges."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def _expert_value_judge(attempt, runs, budgets, **_: object) -> None:
 
 
 EXERCISES = [
-    Exercise("08.paired_gain", "derive", judge=_paired_gain_judge, solution=_paired_gain_solution),
+    Exercise("09.paired_gain", "derive", judge=_paired_gain_judge, solution=_paired_gain_solution),
     Exercise(
-        "08.expert_value", "derive", judge=_expert_value_judge, solution=_expert_value_solution
+        "09.expert_value", "derive", judge=_expert_value_judge, solution=_expert_value_solution
     ),
 ]

@@ -1,4 +1,4 @@
-"""Exercises of notebook 09 (product copy): solutions and judges."""
+"""Exercises of notebook 10 (product copy): solutions and judges."""
 
 from __future__ import annotations
 
@@ -57,10 +57,10 @@ def _sample_size_judge(attempt, n_arm, **_: object) -> None:
 
 EXERCISES = [
     Exercise(
-        "09.rewrite_policy",
+        "10.rewrite_policy",
         "derive",
         judge=_rewrite_policy_judge,
         solution=_rewrite_policy_solution,
     ),
-    Exercise("09.sample_size", "derive", judge=_sample_size_judge, solution=_sample_size_solution),
+    Exercise("10.sample_size", "derive", judge=_sample_size_judge, solution=_sample_size_solution),
 ]

@@ -1,4 +1,4 @@
-"""Exercises of notebook 10 (customer service retrieval): solutions and judges."""
+"""Exercises of notebook 11 (customer service retrieval): solutions and judges."""
 
 from __future__ import annotations
 
@@ -76,6 +76,6 @@ def _tau_strict_judge(
 
 
 EXERCISES = [
-    Exercise("10.acc3_by_hand", "implement", judge=_acc3_judge, solution=_acc3_solution),
-    Exercise("10.tau_strict", "predict", judge=_tau_strict_judge, solution=_tau_strict_solution),
+    Exercise("11.acc3_by_hand", "implement", judge=_acc3_judge, solution=_acc3_solution),
+    Exercise("11.tau_strict", "predict", judge=_tau_strict_judge, solution=_tau_strict_solution),
 ]

@@ -1,4 +1,4 @@
-"""Exercises of notebook 11 (risks: privacy, watermark, moderation): solutions and judges."""
+"""Exercises of notebook 12 (risks: privacy, watermark, moderation): solutions and judges."""
 
 from __future__ import annotations
 
@@ -104,14 +104,14 @@ def _strict_platform_judge(attempt, scores_t, labels_t, scores, labels, grid, **
 
 EXERCISES = [
     Exercise(
-        "11.strict_platform",
+        "12.strict_platform",
         "derive",
         judge=_strict_platform_judge,
         solution=_strict_platform_solution,
     ),
-    Exercise("11.threshold", "derive", judge=_threshold_judge, solution=_threshold_solution),
+    Exercise("12.threshold", "derive", judge=_threshold_judge, solution=_threshold_solution),
     Exercise(
-        "11.learned_filter",
+        "12.learned_filter",
         "implement",
         judge=_learned_filter_judge,
         solution=_learned_filter_solution,
