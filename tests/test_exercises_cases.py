@@ -9,10 +9,10 @@ import pytest
 from aigc_course.exercises import get
 
 
-def test_09_tau_strict_moves_on_the_course_faq():
+def test_11_tau_strict_moves_on_the_course_faq():
     from aigc_course.business.faq import FAQ, customer_questions
     from aigc_course.business.retrieval import BM25Retriever
-    from aigc_course.exercises.ch10 import _cost
+    from aigc_course.exercises.ch11 import _cost
 
     questions = customer_questions(seed=0)
     labels = np.array([q.label for q in questions])
@@ -26,33 +26,33 @@ def test_09_tau_strict_moves_on_the_course_faq():
     ctx = dict(
         s_best=s, labels=labels, tune=tune, grid=grid, tau=tau, cost_human=4.0, cost_auto=0.01
     )
-    tau_strict, direction = get("10.tau_strict").solution(**ctx)
+    tau_strict, direction = get("11.tau_strict").solution(**ctx)
     assert tau_strict > tau and direction == "up", (tau, tau_strict)  # the answer moves
-    get("10.tau_strict").judge((tau_strict, "up"), **ctx)
+    get("11.tau_strict").judge((tau_strict, "up"), **ctx)
     with pytest.raises(AssertionError, match="'up'"):
-        get("10.tau_strict").judge((tau_strict, "same"), **ctx)
+        get("11.tau_strict").judge((tau_strict, "same"), **ctx)
     with pytest.raises(AssertionError, match="tau_strict"):
-        get("10.tau_strict").judge((tau, "same"), **ctx)  # the old threshold, unchanged
+        get("11.tau_strict").judge((tau, "same"), **ctx)  # the old threshold, unchanged
     # enough out-of-scope questions on each side to tune and to report a rate
     assert (labels[tune] < 0).sum() >= 10 and (labels[~tune] < 0).sum() >= 10
 
 
-def test_08_rewrite_policy_tells_the_two_policies_apart():
+def test_10_rewrite_policy_tells_the_two_policies_apart():
     from aigc_course.business.roi import CostAssumptions, cost_per_1000
 
-    class Report:  # what notebook 09 hands over: top-p copy, where the two rates differ
+    class Report:  # what notebook 10 hands over: top-p copy, where the two rates differ
         faithful_rate, unsupported_rate = 0.883, 0.10
 
     ctx = dict(items_per_second=10.0, report=Report(), assume=CostAssumptions())
-    right = get("09.rewrite_policy").solution(**ctx)
+    right = get("10.rewrite_policy").solution(**ctx)
     current = cost_per_1000(10.0, 1 - 0.883, CostAssumptions())
     assert right.total < current.total  # the cheaper policy is cheaper
-    get("09.rewrite_policy").judge(right, **ctx)
+    get("10.rewrite_policy").judge(right, **ctx)
     with pytest.raises(AssertionError, match="current policy"):
-        get("09.rewrite_policy").judge(current, **ctx)
+        get("10.rewrite_policy").judge(current, **ctx)
 
 
-def test_10_learned_filter_is_judged_on_unseen_templates():
+def test_12_learned_filter_is_judged_on_unseen_templates():
     from aigc_course.business import moderation
 
     messages = moderation.make_moderation_set(1500, harmful_share=0.2, hard_share=0.4, seed=3)
@@ -61,18 +61,18 @@ def test_10_learned_filter_is_judged_on_unseen_templates():
     dis = kinds == "disguised"
     scores = np.array([moderation.keyword_score(m.text) for m in held])
     ctx = dict(tune=tune, held=held, dis=dis, scores=scores)
-    right = get("11.learned_filter").solution(**ctx)
-    get("11.learned_filter").judge(right, **ctx)
+    right = get("12.learned_filter").solution(**ctx)
+    get("12.learned_filter").judge(right, **ctx)
     assert {m.text for m in tune}.isdisjoint({m.text for m in held})
     # a filter that had seen the held-out texts would be scored on memory: the judge's
     # answer differs from what training on every message gives, or both are perfect
-    from aigc_course.exercises.ch11 import _fit_filter
+    from aigc_course.exercises.ch12 import _fit_filter
 
     leaked = float(np.mean(_fit_filter(messages, held)[dis] < 0.5))
     assert leaked == 0.0 and right >= leaked
 
 
-def test_10_strict_platform_chooses_on_tuning_and_reports_on_held_out():
+def test_12_strict_platform_chooses_on_tuning_and_reports_on_held_out():
     from aigc_course.business import moderation
 
     messages = moderation.make_moderation_set(4000, harmful_share=0.1, hard_share=0.25, seed=0)
@@ -87,7 +87,7 @@ def test_10_strict_platform_chooses_on_tuning_and_reports_on_held_out():
     (scores_t, labels_t), (scores, labels) = arrays(tune), arrays(held)
     grid = np.round(np.arange(0.0, 5.01, 0.5), 2)
     ctx = dict(scores_t=scores_t, labels_t=labels_t, scores=scores, labels=labels, grid=grid)
-    ex = get("11.strict_platform")
+    ex = get("12.strict_platform")
     threshold, cost = ex.solution(**ctx)
     ex.judge((threshold, cost), **ctx)
     # a $50 miss lowers the threshold below the $5 one of the notebook

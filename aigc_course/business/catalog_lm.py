@@ -1,10 +1,10 @@
 """The catalog language models of the business case studies: data, settings, trainers.
 
-``product_copy_lm`` (case study 09) is the course's GPT (3 layers x 64 wide, block 128)
+``product_copy_lm`` (case study 10) is the course's GPT (3 layers x 64 wide, block 128)
 trained on the synthetic catalog (:mod:`aigc_course.business.catalog`, seed 0) to
 continue "attributes >" with a description; :func:`train_copy_lm` returns its sidecar
 metadata (the training loss and greedy faithfulness on held-out products).
-``canary_lm`` (case study 11) is the same model trained on the same text with
+``canary_lm`` (case study 12) is the same model trained on the same text with
 **canaries** planted (:mod:`aigc_course.business.privacy`); :func:`train_canary_lm`
 measures the exposure of every canary at several points of training.
 
@@ -17,7 +17,7 @@ Example::
     data = catalog_data()
     model = GPT(model_config()).to(device)
     meta = train_copy_lm(model, data, replace(train_config(), max_seconds=600))
-    save_catalog_lm(run_dir("09_case_product_copy") / "product_copy_lm", model, meta)
+    save_catalog_lm(run_dir("10_case_product_copy") / "product_copy_lm", model, meta)
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def catalog_data(
 
 
 def default_canaries() -> list[privacy.Canary]:
-    """The five canaries of case study 11 (repeated 0, 1, 4, 16 and 64 times)."""
+    """The five canaries of case study 12 (repeated 0, 1, 4, 16 and 64 times)."""
     return privacy.make_canaries(CANARY_REPEATS, seed=CATALOG_SEED)
 
 

@@ -45,7 +45,7 @@ CHAPTERS = (
     "ch09",
     "ch10",
     "ch11",
-    "ch_music",
+    "ch12",
 )
 
 

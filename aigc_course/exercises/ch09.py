@@ -1,66 +1,78 @@
-"""Exercises of notebook 09 (product copy): solutions and judges."""
+"""Exercises of notebook 09 (synthetic data for a classifier): solutions and judges."""
 
 from __future__ import annotations
 
-from ..business.roi import cost_per_1000
-from ..business.stats import sample_size_per_arm
+import math
+
+import numpy as np
+
+from ..business.labelling import labels_saved
+from ..business.stats import mean_interval
 from . import Exercise
 
-BASE, LIFT = 0.05, 0.001  # 5.0 % -> 5.1 %: a gain of one tenth of a point, absolute
+BOUGHT = "+ cDCGAN (bought)"
+PRICE = 5.00
 
 
-def _rewrite_policy_solution(items_per_second, report, assume, **_: object):
-    # rewrite only the items with an unsupported claim: the rewrite rate is unsupported_rate
-    return cost_per_1000(items_per_second, report.unsupported_rate, assume)
-
-
-def _rewrite_policy_judge(attempt, items_per_second, report, assume, **_: object) -> None:
-    assert hasattr(attempt, "total") and hasattr(attempt, "rewrite"), (
-        f"cost_unsupported should be the CostPer1000 that cost_per_1000 returns, not {attempt!r}"
+def _accs(runs, condition, per_class):
+    return np.array(
+        [
+            r.accuracy
+            for r in sorted(runs, key=lambda r: r.seed)  # pair the two conditions by seed
+            if r.condition == condition and r.per_class == per_class
+        ]
     )
-    want = cost_per_1000(items_per_second, report.unsupported_rate, assume)
-    current = cost_per_1000(items_per_second, 1 - report.faithful_rate, assume)
-    if abs(attempt.rewrite - want.rewrite) > 1e-6 and abs(attempt.rewrite - current.rewrite) < 1e-6:
+
+
+def _paired_gain_solution(runs, budgets, **_: object):
+    diff = _accs(runs, BOUGHT, budgets[0]) - _accs(runs, "real only", budgets[0])
+    return mean_interval(diff)  # a t-interval on the per-seed differences: the pairing
+
+
+def _paired_gain_judge(attempt, runs, budgets, **_: object) -> None:
+    gain, lo, hi = (float(a) for a in attempt)
+    diff = _accs(runs, BOUGHT, budgets[0]) - _accs(runs, "real only", budgets[0])
+    want, want_lo, want_hi = mean_interval(diff)
+    assert abs(gain - want) < 1e-9, (
+        f"gain = {gain:+.4f}, expected {want:+.4f}: at {budgets[0]} labels per class, take "
+        f"each seed's accuracy with {BOUGHT!r} minus the same seed's accuracy with 'real only'"
+        ", then their mean"
+    )
+    assert lo <= gain <= hi, f"the interval [{lo:+.4f}, {hi:+.4f}] should contain the gain"
+    if abs(lo - want_lo) > 1e-9 or abs(hi - want_hi) > 1e-9:
         raise AssertionError(
-            "that is the cost of the current policy (rewrite every item not fully faithful, "
-            "1 − faithful_rate); the cheaper policy rewrites only the share of items with an "
-            "unsupported claim: report.unsupported_rate"
+            f"interval [{lo:+.4f}, {hi:+.4f}], expected [{want_lo:+.4f}, {want_hi:+.4f}]: "
+            "apply mean_interval to the per-seed differences (a paired interval), not to "
+            "each condition separately"
         )
-    assert abs(attempt.rewrite - want.rewrite) < 1e-6, (
-        f"rewrite cost {attempt.rewrite:.2f}, expected {want.rewrite:.2f}: the rewrite rate is "
-        "the share of items with an unsupported claim (unsupported_rate, a share of items, not "
-        "unsupported_per_item)"
-    )
-    assert abs(attempt.total - want.total) < 1e-6, (
-        f"total {attempt.total:.2f}, expected {want.total:.2f}: keep the default assumptions "
-        "(`assume`) and the measured throughput (items_per_second)"
-    )
 
 
-def _sample_size_solution(n_arm, **_: object):
-    n_small = sample_size_per_arm(BASE, LIFT)  # lift is absolute: 0.001, not 0.1
-    return n_small, n_small / n_arm  # n grows like 1 / lift², so ≈ (0.005 / 0.001)² = 25
+def _expert_value_solution(runs, budgets, **_: object):
+    saved = dict(labels_saved(runs, BOUGHT))[budgets[0]]
+    # nan (it hurt, unpriceable), inf (beyond the curve) or a loss are not money saved
+    return PRICE * saved if np.isfinite(saved) and saved > 0 else 0.0
 
 
-def _sample_size_judge(attempt, n_arm, **_: object) -> None:
-    n_small, ratio = attempt
-    want = sample_size_per_arm(BASE, LIFT)
-    assert int(n_small) == want, (
-        f"n_small = {n_small}, expected {want:,}: call sample_size_per_arm with the base rate "
-        "0.05 and the absolute lift 0.001 (one tenth of a point is 0.001, not 0.1 or 0.01)"
-    )
-    assert abs(float(ratio) - want / n_arm) < 1e-6 * want / n_arm, (
-        f"ratio = {ratio}, expected {want / n_arm:.2f}: n_small divided by n_arm (the test "
-        "above), so more than 1"
+def _expert_value_judge(attempt, runs, budgets, **_: object) -> None:
+    value = float(attempt)
+    saved = dict(labels_saved(runs, BOUGHT))[budgets[0]]
+    if not (math.isfinite(saved) and saved > 0):
+        assert value == 0.0, (
+            f"value_expert = {value}: labels_saved gives {saved} labels at {budgets[0]} per "
+            "class; a loss (negative or nan) or a gain beyond the measured curve (inf) is not "
+            "money you can count: store 0"
+        )
+        return
+    want = PRICE * saved
+    assert abs(value - want) < 1e-6, (
+        f"value_expert = {value:.2f}, expected {want:.2f}: labels saved in total (all classes, "
+        f"from labels_saved at {budgets[0]} per class) times {PRICE:.2f} per label"
     )
 
 
 EXERCISES = [
+    Exercise("09.paired_gain", "derive", judge=_paired_gain_judge, solution=_paired_gain_solution),
     Exercise(
-        "09.rewrite_policy",
-        "derive",
-        judge=_rewrite_policy_judge,
-        solution=_rewrite_policy_solution,
+        "09.expert_value", "derive", judge=_expert_value_judge, solution=_expert_value_solution
     ),
-    Exercise("09.sample_size", "derive", judge=_sample_size_judge, solution=_sample_size_solution),
 ]

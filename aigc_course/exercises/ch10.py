@@ -1,81 +1,66 @@
-"""Exercises of notebook 10 (customer service retrieval): solutions and judges."""
+"""Exercises of notebook 10 (product copy): solutions and judges."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..business.retrieval import accuracy_at_k
+from ..business.roi import cost_per_1000
+from ..business.stats import sample_size_per_arm
 from . import Exercise
 
-
-def _acc3_solution(scores, labels, kinds, **_: object):
-    m = kinds == "semantic"
-    top3 = np.argsort(-scores["BM25"][m], axis=1, kind="stable")[:, :3]  # best three first
-    return float((top3 == labels[m][:, None]).any(axis=1).mean())  # right entry among them
+BASE, LIFT = 0.05, 0.001  # 5.0 % -> 5.1 %: a gain of one tenth of a point, absolute
 
 
-def _acc3_judge(attempt, scores, labels, kinds, **_: object) -> None:
-    value = float(attempt)
-    m = kinds == "semantic"
-    want = accuracy_at_k(scores["BM25"][m], labels[m], 3)
-    if abs(value - want) < 1e-12:
-        return
-    hints = {
-        accuracy_at_k(scores["BM25"][m], labels[m], 1): "that is accuracy@1: is the right "
-        "entry among the three best scores, not only the best?",
-        accuracy_at_k(scores["BM25"], labels, 3): "that is over every question: keep only "
-        "the rows where kinds == 'semantic'",
-        float(
-            (np.argsort(scores["BM25"][m], axis=1)[:, :3] == labels[m][:, None]).any(1).mean()
-        ): "those are the three *lowest* scores: sort by -scores (best first)",
-    }
-    hint = next((h for v, h in hints.items() if abs(value - v) < 1e-12), "")
-    raise AssertionError(f"acc3_bm25_semantic = {value:.4f}, expected {want:.4f}. {hint}".strip())
+def _rewrite_policy_solution(items_per_second, report, assume, **_: object):
+    # rewrite only the items with an unsupported claim: the rewrite rate is unsupported_rate
+    return cost_per_1000(items_per_second, report.unsupported_rate, assume)
 
 
-def _cost(s, lab, tau, cost_auto, cost_wrong, cost_human):
-    top, answered = s.argmax(1), s.max(1) >= tau
-    right = answered & (top == lab)
-    wrong = answered & ~right
-    return (right * cost_auto + wrong * cost_wrong + ~answered * cost_human).mean()
-
-
-def _strict(s_best, labels, tune, grid, cost_human, cost_auto):
-    costs = [_cost(s_best[tune], labels[tune], t, cost_auto, 20.0, cost_human) for t in grid]
-    return float(grid[int(np.argmin(costs))])
-
-
-def _tau_strict_solution(s_best, labels, tune, grid, tau, cost_human, cost_auto, **_: object):
-    # the same search on the tuning split, with a wrong answer at 20.00 instead of 10.00.
-    # A costlier mistake penalises answering, most at low thresholds (where more answers
-    # are wrong): the best threshold can go up or stay where it is, never down.
-    tau_strict = _strict(s_best, labels, tune, grid, cost_human, cost_auto)
-    return tau_strict, "up" if tau_strict > tau else "same"
-
-
-def _tau_strict_judge(
-    attempt, s_best, labels, tune, grid, tau, cost_human, cost_auto, **_: object
-) -> None:
-    tau_strict, direction = attempt
-    want = _strict(s_best, labels, tune, grid, cost_human, cost_auto)
-    assert tau_strict is not None, "fill in tau_strict"
-    assert abs(float(tau_strict) - want) < 1e-12, (
-        f"tau_strict = {float(tau_strict):.4f}, expected {want:.4f}: minimise the cost per "
-        "ticket over `grid` on the tuning split (s_best[tune], labels[tune]) with cost_wrong "
-        "= 20.00 (cost_per_ticket reads the global cost_wrong: set it, then restore 10.00)"
+def _rewrite_policy_judge(attempt, items_per_second, report, assume, **_: object) -> None:
+    assert hasattr(attempt, "total") and hasattr(attempt, "rewrite"), (
+        f"cost_unsupported should be the CostPer1000 that cost_per_1000 returns, not {attempt!r}"
     )
-    assert direction in ("up", "down", "same"), (
-        f"direction should be 'up', 'down' or 'same', not {direction!r}"
+    want = cost_per_1000(items_per_second, report.unsupported_rate, assume)
+    current = cost_per_1000(items_per_second, 1 - report.faithful_rate, assume)
+    if abs(attempt.rewrite - want.rewrite) > 1e-6 and abs(attempt.rewrite - current.rewrite) < 1e-6:
+        raise AssertionError(
+            "that is the cost of the current policy (rewrite every item not fully faithful, "
+            "1 − faithful_rate); the cheaper policy rewrites only the share of items with an "
+            "unsupported claim: report.unsupported_rate"
+        )
+    assert abs(attempt.rewrite - want.rewrite) < 1e-6, (
+        f"rewrite cost {attempt.rewrite:.2f}, expected {want.rewrite:.2f}: the rewrite rate is "
+        "the share of items with an unsupported claim (unsupported_rate, a share of items, not "
+        "unsupported_per_item)"
     )
-    truth = "up" if want > tau else "down" if want < tau else "same"
-    assert direction == truth, (
-        f"the threshold went from {tau:.3f} to {want:.3f}, so {truth!r}. A wrong answer now "
-        "costs more, so answering is riskier: the threshold can only rise (answer only when "
-        "surer) or stay, when no threshold on the grid trades enough wrong answers for it"
+    assert abs(attempt.total - want.total) < 1e-6, (
+        f"total {attempt.total:.2f}, expected {want.total:.2f}: keep the default assumptions "
+        "(`assume`) and the measured throughput (items_per_second)"
+    )
+
+
+def _sample_size_solution(n_arm, **_: object):
+    n_small = sample_size_per_arm(BASE, LIFT)  # lift is absolute: 0.001, not 0.1
+    return n_small, n_small / n_arm  # n grows like 1 / lift², so ≈ (0.005 / 0.001)² = 25
+
+
+def _sample_size_judge(attempt, n_arm, **_: object) -> None:
+    n_small, ratio = attempt
+    want = sample_size_per_arm(BASE, LIFT)
+    assert int(n_small) == want, (
+        f"n_small = {n_small}, expected {want:,}: call sample_size_per_arm with the base rate "
+        "0.05 and the absolute lift 0.001 (one tenth of a point is 0.001, not 0.1 or 0.01)"
+    )
+    assert abs(float(ratio) - want / n_arm) < 1e-6 * want / n_arm, (
+        f"ratio = {ratio}, expected {want / n_arm:.2f}: n_small divided by n_arm (the test "
+        "above), so more than 1"
     )
 
 
 EXERCISES = [
-    Exercise("10.acc3_by_hand", "implement", judge=_acc3_judge, solution=_acc3_solution),
-    Exercise("10.tau_strict", "predict", judge=_tau_strict_judge, solution=_tau_strict_solution),
+    Exercise(
+        "10.rewrite_policy",
+        "derive",
+        judge=_rewrite_policy_judge,
+        solution=_rewrite_policy_solution,
+    ),
+    Exercise("10.sample_size", "derive", judge=_sample_size_judge, solution=_sample_size_solution),
 ]

@@ -69,7 +69,7 @@ REGISTRY: tuple[Recipe, ...] = (
         "cdcgan_mnist",
         f"{_R}.gan:cdcgan_mnist",
         ("cdcgan_mnist", "cdcgan_mnist_history"),
-        "the conditional DCGAN on MNIST and its curves (notebooks 02 and 08)",
+        "the conditional DCGAN on MNIST and its curves (notebooks 02 and 09)",
     ),
     Recipe(
         "dcgan_reference_mnist",
@@ -135,13 +135,13 @@ REGISTRY: tuple[Recipe, ...] = (
         "product_copy_lm",
         f"{_R}.business:make_product_copy_lm",
         ("product_copy_lm",),
-        "the conditional product-copy Transformer of case study 09",
+        "the conditional product-copy Transformer of case study 10",
     ),
     Recipe(
         "canary_lm",
         f"{_R}.business:make_canary_lm",
         ("canary_lm",),
-        "the catalog Transformer with planted canaries of case study 11",
+        "the catalog Transformer with planted canaries of case study 12",
     ),
     Recipe(
         "chorale_transformer",

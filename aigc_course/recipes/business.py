@@ -1,10 +1,10 @@
 """Recipes for the checkpoints of the business case studies.
 
 ``product_copy_lm``
-    the conditional product-copy Transformer of case study 09
+    the conditional product-copy Transformer of case study 10
     (:func:`aigc_course.business.catalog_lm.train_copy_lm`).
 ``canary_lm``
-    the same model trained with planted canaries, for case study 11
+    the same model trained with planted canaries, for case study 12
     (:func:`aigc_course.business.catalog_lm.train_canary_lm`).
 
     aigc-course recipes product_copy_lm     # or: make checkpoints

@@ -32,7 +32,8 @@
 # | 05 text generation | n-gram baselines, LSTM and Transformer language models, sampling | `tokenizer`, `models.rnn_lm`, `models.transformer_lm`, `sampling` |
 # | 06 Hugging Face | BPE, GPT-2 from a config, `generate()`, porting our weights | `hf` |
 # | 07 adapting language models | LoRA, instruction tuning with response masking, preference tuning (DPO) | `adapt.lora`, `adapt.sft`, `adapt.dpo` |
-# | 08–11 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
+# | 08 music | Bach chorales as tokens: n-gram and Transformer in bits per step, theory statistics, harmonising a melody, hearing the samples | `data.chorales`, `music`, `models.ngram`, `models.transformer_lm`, `sampling` |
+# | 09–12 case studies | synthetic data and labelling cost; product copy; customer service; risk | `business.*` |
 #
 # Each notebook imports the same package, `aigc_course`. The package is the source of
 # truth: a notebook builds an idea from scratch in small cells, checks it against the

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10 · Case study: a customer-service assistant that knows when to hand off
+# # 11 · Case study: a customer-service assistant that knows when to hand off
 #
 # "Intelligent customer service" is the first business use of generative AI that most
 # companies try. The honest version of it is not a chatbot that answers everything: it
@@ -26,7 +26,7 @@ import numpy as np
 from aigc_course import setup
 
 session = setup(
-    "10_case_customer_service",
+    "11_case_customer_service",
     runtime={"smoke": "25 s", "workshop": "30 s", "full": "30 s"},
 )
 
@@ -446,7 +446,7 @@ print(f"chance: {1 / len(zh.FAQ_ZH):.2f}")
 # English; for Chinese paraphrases a team would evaluate a multilingual one.
 #
 # Where segmentation is *not* optional is **matching a word**. The faithfulness checker
-# of notebook 09 asks whether a description mentions a colour; in Chinese, 红 ("red")
+# of notebook 10 asks whether a description mentions a colour; in Chinese, 红 ("red")
 # occurs inside 红木 ("mahogany"), 网红 ("internet-famous") and 口红 ("lipstick"). A
 # substring test reports a colour the text never claims; the package's checker matches
 # lexicon words against jieba's tokens (`zh.find_words`, `zh.check_item_zh`).
@@ -546,7 +546,7 @@ for name, r in retrievers.items():
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("10.acc3_by_hand")` (or the other id) print one when you want it.
+# and `show_solution("11.acc3_by_hand")` (or the other id) print one when you want it.
 #
 # **Exercise 1 (accuracy@k by hand).** Without `accuracy_at_k`, compute BM25's
 # accuracy@3 on the *semantic* questions and store it in `acc3_bm25_semantic`.
@@ -560,7 +560,7 @@ acc3_bm25_semantic = None  # BM25 accuracy@3 on the semantic questions, computed
 # %%
 from aigc_course.exercises import check
 
-check("10.acc3_by_hand", acc3_bm25_semantic, scores=scores, labels=labels, kinds=kinds)
+check("11.acc3_by_hand", acc3_bm25_semantic, scores=scores, labels=labels, kinds=kinds)
 
 # %% [markdown]
 # **Exercise 2 (a costlier mistake).** A regulator fines wrong answers: `cost_wrong`
@@ -578,7 +578,7 @@ direction = None  # "up", "down" or "same", compared with tau
 # %%
 context = dict(s_best=s_best, labels=labels, tune=tune, grid=grid, tau=tau)
 context.update(cost_human=cost_human, cost_auto=cost_auto)
-check("10.tau_strict", (tau_strict, direction), **context)
+check("11.tau_strict", (tau_strict, direction), **context)
 
 # %% [markdown]
 # ## Summary

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 09 · Case study: product copy from catalog data
+# # 10 · Case study: product copy from catalog data
 #
 # "Content at scale" is the business case most often made for generative AI: a shop with
 # ten thousand products needs ten thousand descriptions, and a copywriter writes about a
@@ -34,7 +34,7 @@ import numpy as np
 from aigc_course import by_mode, load_pretrained, run_dir, setup
 
 session = setup(
-    "09_case_product_copy",
+    "10_case_product_copy",
     runtime={"smoke": "35 s", "workshop": "2 min", "full": "20 min"},
 )
 
@@ -160,7 +160,7 @@ else:
     model = GPT(cfg).to(session.device)
     meta = catalog_lm.train_copy_lm(model, data, tcfg, n_eval=5 if smoke else 200)
     meta["mode"] = session.mode
-    out = run_dir("09_case_product_copy") / "product_copy_lm"
+    out = run_dir("10_case_product_copy") / "product_copy_lm"
     catalog_lm.save_catalog_lm(out, model, meta)
     status = f"trained ({session.mode} mode, data: {data.source}), saved under the run folder"
 print(f"{model.num_params():,} parameters;", status)
@@ -777,7 +777,7 @@ assert max(api, own) < 0.01 * costs["measured"].review, "serving is a rounding e
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("09.rewrite_policy")` (or the other id) print one when you want it.
+# and `show_solution("10.rewrite_policy")` (or the other id) print one when you want it.
 #
 # **Exercise 1 — which check triggers a rewrite?** Marketing asks for the more varied
 # top-p copy (`rows["top-p 0.9, T 0.8"]["report"]`). Above, every item that is not fully
@@ -799,7 +799,7 @@ top_p = rows["top-p 0.9, T 0.8"]["report"]
 if not smoke:  # the two policies differ on these numbers, so the exercise has an answer
     assert abs((1 - top_p.faithful_rate) - top_p.unsupported_rate) > 0.005
 context = dict(items_per_second=items_per_second, report=top_p, assume=assume)
-check("09.rewrite_policy", cost_unsupported, **context)
+check("10.rewrite_policy", cost_unsupported, **context)
 
 # %% [markdown]
 # **Exercise 2 — how big a test?** The marketing team wants to detect a *gain* of one
@@ -814,7 +814,7 @@ ratio = None  # n_small / n_arm
 # Self-check:
 
 # %%
-check("09.sample_size", (n_small, ratio), n_arm=n_arm)
+check("10.sample_size", (n_small, ratio), n_arm=n_arm)
 
 # %% [markdown]
 # ## Summary

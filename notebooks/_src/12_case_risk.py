@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 11 · Case study: risk and governance, measured
+# # 12 · Case study: risk and governance, measured
 #
 # The promise of generative AI in business comes with a list of risks: a model that
 # **leaks private data** it was trained on, generated text that **cannot be told apart**
@@ -9,7 +9,7 @@
 # uncertainty, and a decision becomes a threshold with a price.
 #
 # The model is the course's small character Transformer (notebook 05) trained on the
-# synthetic product catalog of notebook 09, into which we plant secrets on purpose.
+# synthetic product catalog of notebook 10, into which we plant secrets on purpose.
 #
 # **Learning objectives.** After this notebook you can
 #
@@ -32,7 +32,7 @@ import torch
 from aigc_course import by_mode, load_pretrained, run_dir, setup
 
 session = setup(
-    "11_case_risk",
+    "12_case_risk",
     runtime={"smoke": "20 s", "workshop": "2 min", "full": "15 min"},
 )
 
@@ -111,7 +111,7 @@ else:
     kw = dict(n_checkpoints=n_checkpoints, n_candidates=n_candidates)
     meta = catalog_lm.train_canary_lm(model, data, tcfg, canaries, **kw)
     meta["mode"] = session.mode
-    catalog_lm.save_catalog_lm(run_dir("11_case_risk") / "canary_lm", model, meta)
+    catalog_lm.save_catalog_lm(run_dir("12_case_risk") / "canary_lm", model, meta)
     status = f"trained ({session.mode} mode, data: {meta['data_source']}), saved in the run folder"
 print(status, "|", meta["metrics"])
 assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"], "loss fell"
@@ -334,10 +334,10 @@ print(f"share of characters where the model has a choice (≥ {min_entropy} nats
 
 # %% [markdown]
 # Does the watermark hurt the product copy? Measure it where copy is made: notebook
-# 09's setting, a greedy description of each held-out product from its attributes.
+# 10's setting, a greedy description of each held-out product from its attributes.
 # Each product is written twice, without and with the watermark (with greedy decoding
 # the green bonus changes the chosen character only where it tips the argmax), and
-# each description is checked for faithfulness with notebook 09's checker. The same
+# each description is checked for faithfulness with notebook 10's checker. The same
 # products on both sides make the comparison **paired**: the interval is on the
 # per-product difference.
 
@@ -742,7 +742,7 @@ evidence = {
     "privacy": f"secret seen once {once:.1f} bits (~{guesses_once:,.0f} guesses); no dedup",
     "provenance": f"watermark found in {detect[-1]}/{n_texts} texts of {lengths[-1]} chars",
     "harmful content": f"filter: threats missed {missed}/{threat.sum()} (held out)",
-    "false claims": f"greedy copy fully faithful {f_plain.mean():.0%} (notebook 09 checker)",
+    "false claims": f"greedy copy fully faithful {f_plain.mean():.0%} (notebook 10 checker)",
     "training data": f"source and fingerprint recorded ({sha[:8]}…)",
 }
 rows = [
@@ -797,7 +797,7 @@ display(Markdown(report.model_card(card, "Model card: canary_lm")))
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("11.threshold")` (or another id) print one when you want it.
+# and `show_solution("12.threshold")` (or another id) print one when you want it.
 #
 # **Exercise 1 — the detection threshold.** Lower the watermark threshold from $z = 4$
 # to $z = 2$. Compute the detection rate on the watermarked texts at the longest length
@@ -814,7 +814,7 @@ fpr2 = None  # share of plain model texts with z >= 2 at the longest length
 # %%
 from aigc_course.exercises import check
 
-check("11.threshold", (det2, fpr2), z_marked=z_marked, z_plain=z_plain)
+check("12.threshold", (det2, fpr2), z_marked=z_marked, z_plain=z_plain)
 
 # %% [markdown]
 # **Exercise 2 — a learned filter.** Train a logistic regression
@@ -832,7 +832,7 @@ fnr_disguised = None  # share of the disguised messages the learned filter misse
 # Self-check:
 
 # %%
-check("11.learned_filter", fnr_disguised, tune=tune, held=held, dis=dis, scores=scores)
+check("12.learned_filter", fnr_disguised, tune=tune, held=held, dis=dis, scores=scores)
 
 # %% [markdown]
 # **Exercise 3 — a platform for children (a business decision).** A children's
@@ -851,7 +851,7 @@ child_threshold, child_cost = None, None  # chosen on tuning, cost per 1,000 on 
 
 # %%
 context = dict(scores_t=scores_t, labels_t=labels_t, scores=scores, labels=labels, grid=grid)
-check("11.strict_platform", (child_threshold, child_cost), **context)
+check("12.strict_platform", (child_threshold, child_cost), **context)
 
 # %% [markdown]
 # ## Summary

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 08 · Case study: can synthetic data cut labelling cost?
+# # 09 · Case study: can synthetic data cut labelling cost?
 #
 # A claim repeated in every business presentation on generative AI: *synthetic data
 # "raises data efficiency and cuts labelling costs"*. Labels are expensive (a medical
@@ -29,7 +29,7 @@ import torch
 from aigc_course import by_mode, setup
 
 session = setup(
-    "08_case_synthetic_data",
+    "09_case_synthetic_data",
     data=["mnist"],
     runtime={"smoke": "25 s", "workshop": "1.5 min", "full": "6 min"},
 )
@@ -451,7 +451,7 @@ if session.mode != "smoke":
 #
 # Write each answer in the cell under its task, then run the self-check below it. The
 # solutions are hidden: in a new cell, `from aigc_course.exercises import show_solution`
-# and `show_solution("08.paired_gain")` (or the other id) print one when you want it.
+# and `show_solution("09.paired_gain")` (or the other id) print one when you want it.
 #
 # **Exercise 1 (is the gain real?).** Each seed gives one accuracy for "real only" and one
 # for "+ cDCGAN (bought)" at the smallest budget, on the same labelled subset: a *paired*
@@ -467,7 +467,7 @@ gain, gain_lo, gain_hi = None, None, None  # the mean paired gain and its 95 % i
 # %%
 from aigc_course.exercises import check
 
-check("08.paired_gain", (gain, gain_lo, gain_hi), runs=runs, budgets=budgets)
+check("09.paired_gain", (gain, gain_lo, gain_hi), runs=runs, budgets=budgets)
 
 # %% [markdown]
 # **Exercise 2 (the price of a label).** Expert annotation (say medical images) can cost
@@ -481,7 +481,7 @@ value_expert = None  # money saved at 5.00 per label, smallest budget
 # Self-check:
 
 # %%
-check("08.expert_value", value_expert, runs=runs, budgets=budgets)
+check("09.expert_value", value_expert, runs=runs, budgets=budgets)
 
 # %% [markdown]
 # ## Summary

@@ -1,4 +1,5 @@
-"""Exercises of notebooks 05-11: each judge accepts its solution and rejects likely mistakes."""
+"""Exercises of notebooks 00, 05, 06 and 09-12: each judge accepts its solution and rejects
+likely mistakes (07 and 08 have test files of their own)."""
 
 from __future__ import annotations
 
@@ -160,37 +161,37 @@ def runs():
     ]
 
 
-def test_08_paired_gain(runs):
-    accepts("08.paired_gain", runs=runs, budgets=[5, 20])
+def test_09_paired_gain(runs):
+    accepts("09.paired_gain", runs=runs, budgets=[5, 20])
     from aigc_course.business.stats import mean_interval
 
-    gain, lo, hi = get("08.paired_gain").solution(runs=runs, budgets=[5, 20])
+    gain, lo, hi = get("09.paired_gain").solution(runs=runs, budgets=[5, 20])
     # unpaired: the interval of the difference from the two separate intervals
     _, lo_b, hi_b = mean_interval([0.70, 0.71, 0.69, 0.73])
     _, lo_r, hi_r = mean_interval([0.60, 0.64, 0.58, 0.62])
     rejects(
-        "08.paired_gain", (gain, lo_b - hi_r, hi_b - lo_r), "paired", runs=runs, budgets=[5, 20]
+        "09.paired_gain", (gain, lo_b - hi_r, hi_b - lo_r), "paired", runs=runs, budgets=[5, 20]
     )
-    rejects("08.paired_gain", (gain + 0.13, lo, hi + 0.13), "mean", runs=runs, budgets=[5, 20])
-    rejects("08.paired_gain", (0.03, 0.0, 0.06), "gain", runs=runs, budgets=[5, 20])
+    rejects("09.paired_gain", (gain + 0.13, lo, hi + 0.13), "mean", runs=runs, budgets=[5, 20])
+    rejects("09.paired_gain", (0.03, 0.0, 0.06), "gain", runs=runs, budgets=[5, 20])
 
 
-def test_08_expert_value(runs):
+def test_09_expert_value(runs):
     from aigc_course.business.labelling import labels_saved
 
-    accepts("08.expert_value", runs=runs, budgets=[5, 20])
+    accepts("09.expert_value", runs=runs, budgets=[5, 20])
     saved = dict(labels_saved(runs, "+ cDCGAN (bought)"))[5]
     assert 0 < saved < math.inf
-    rejects("08.expert_value", saved, "times 5.00", runs=runs, budgets=[5, 20])
-    rejects("08.expert_value", saved / 10 * 5.0, "times 5.00", runs=runs, budgets=[5, 20])
+    rejects("09.expert_value", saved, "times 5.00", runs=runs, budgets=[5, 20])
+    rejects("09.expert_value", saved / 10 * 5.0, "times 5.00", runs=runs, budgets=[5, 20])
     hurt = [
         Run(r.condition, r.per_class, r.seed, r.accuracy - 0.2 * (r.condition != "real only"))
         for r in runs
     ]
-    accepts("08.expert_value", runs=hurt, budgets=[5, 20])
+    accepts("09.expert_value", runs=hurt, budgets=[5, 20])
     bad = 5.0 * dict(labels_saved(hurt, "+ cDCGAN (bought)"))[5]
     rejects(
-        "08.expert_value",
+        "09.expert_value",
         bad if math.isfinite(bad) else -1.0,
         "store 0",
         runs=hurt,
@@ -201,25 +202,25 @@ def test_08_expert_value(runs):
 # ---- 09 -------------------------------------------------------------------------------
 
 
-def test_09_rewrite_policy():
+def test_10_rewrite_policy():
     report = SimpleNamespace(unsupported_rate=0.1, faithful_rate=0.6, unsupported_per_item=0.3)
     ctx = dict(items_per_second=20.0, report=report, assume=CostAssumptions())
-    accepts("09.rewrite_policy", **ctx)
-    rejects("09.rewrite_policy", cost_per_1000(20.0, 0.4, CostAssumptions()), "current", **ctx)
-    rejects("09.rewrite_policy", cost_per_1000(20.0, 0.3, CostAssumptions()), "rewrite rate", **ctx)
-    rejects("09.rewrite_policy", cost_per_1000(5.0, 0.1, CostAssumptions()), "throughput", **ctx)
-    rejects("09.rewrite_policy", 123.0, "CostPer1000", **ctx)
+    accepts("10.rewrite_policy", **ctx)
+    rejects("10.rewrite_policy", cost_per_1000(20.0, 0.4, CostAssumptions()), "current", **ctx)
+    rejects("10.rewrite_policy", cost_per_1000(20.0, 0.3, CostAssumptions()), "rewrite rate", **ctx)
+    rejects("10.rewrite_policy", cost_per_1000(5.0, 0.1, CostAssumptions()), "throughput", **ctx)
+    rejects("10.rewrite_policy", 123.0, "CostPer1000", **ctx)
 
 
-def test_09_sample_size():
+def test_10_sample_size():
     from aigc_course.business.stats import sample_size_per_arm
 
     n_arm = sample_size_per_arm(0.05, -0.005)
-    accepts("09.sample_size", n_arm=n_arm)
+    accepts("10.sample_size", n_arm=n_arm)
     n = sample_size_per_arm(0.05, 0.001)
-    rejects("09.sample_size", (sample_size_per_arm(0.05, 0.1), 0.1), "absolute", n_arm=n_arm)
-    rejects("09.sample_size", (sample_size_per_arm(0.05, 0.01), 0.3), "absolute", n_arm=n_arm)
-    rejects("09.sample_size", (n, n_arm / n), "n_small divided by n_arm", n_arm=n_arm)
+    rejects("10.sample_size", (sample_size_per_arm(0.05, 0.1), 0.1), "absolute", n_arm=n_arm)
+    rejects("10.sample_size", (sample_size_per_arm(0.05, 0.01), 0.3), "absolute", n_arm=n_arm)
+    rejects("10.sample_size", (n, n_arm / n), "n_small divided by n_arm", n_arm=n_arm)
 
 
 # ---- 10 -------------------------------------------------------------------------------
@@ -237,19 +238,19 @@ def retrieval():
     return dict(scores={"BM25": s}, labels=labels, kinds=kinds)
 
 
-def test_10_acc3_by_hand(retrieval):
+def test_11_acc3_by_hand(retrieval):
     from aigc_course.business.retrieval import accuracy_at_k
 
-    accepts("10.acc3_by_hand", **retrieval)
+    accepts("11.acc3_by_hand", **retrieval)
     s, lab, m = retrieval["scores"]["BM25"], retrieval["labels"], retrieval["kinds"] == "semantic"
     assert accuracy_at_k(s[m], lab[m], 1) != accuracy_at_k(s[m], lab[m], 3)
-    rejects("10.acc3_by_hand", accuracy_at_k(s[m], lab[m], 1), "accuracy@1", **retrieval)
-    rejects("10.acc3_by_hand", accuracy_at_k(s, lab, 3), "every question", **retrieval)
+    rejects("11.acc3_by_hand", accuracy_at_k(s[m], lab[m], 1), "accuracy@1", **retrieval)
+    rejects("11.acc3_by_hand", accuracy_at_k(s, lab, 3), "every question", **retrieval)
     lowest = float((np.argsort(s[m], axis=1)[:, :3] == lab[m][:, None]).any(1).mean())
-    rejects("10.acc3_by_hand", lowest, "lowest", **retrieval)
+    rejects("11.acc3_by_hand", lowest, "lowest", **retrieval)
 
 
-def test_10_tau_strict(retrieval):
+def test_11_tau_strict(retrieval):
     s, lab = retrieval["scores"]["BM25"], retrieval["labels"]
     tune = np.arange(len(lab)) % 3 != 0
     grid = np.quantile(s, np.linspace(0, 1, 101))
@@ -261,40 +262,40 @@ def test_10_tau_strict(retrieval):
 
     tau = float(grid[int(np.argmin([cost(t, 10.0) for t in grid]))])
     ctx = dict(s_best=s, labels=lab, tune=tune, grid=grid, tau=tau, cost_human=4.0, cost_auto=0.01)
-    accepts("10.tau_strict", **ctx)
-    strict, _ = get("10.tau_strict").solution(**ctx)
+    accepts("11.tau_strict", **ctx)
+    strict, _ = get("11.tau_strict").solution(**ctx)
     assert strict > tau  # the toy data make the move visible
-    rejects("10.tau_strict", (strict, "down"), "'up'", **ctx)
-    rejects("10.tau_strict", (strict, "same"), "'up'", **ctx)
+    rejects("11.tau_strict", (strict, "down"), "'up'", **ctx)
+    rejects("11.tau_strict", (strict, "same"), "'up'", **ctx)
     ctx_same = dict(ctx, tau=strict)  # had the threshold not moved
-    accepts("10.tau_strict", **ctx_same)
-    rejects("10.tau_strict", (strict, "up"), "'same'", **ctx_same)
-    rejects("10.tau_strict", (tau, "up"), "cost_wrong", **ctx)  # forgot to change the cost
+    accepts("11.tau_strict", **ctx_same)
+    rejects("11.tau_strict", (strict, "up"), "'same'", **ctx_same)
+    rejects("11.tau_strict", (tau, "up"), "cost_wrong", **ctx)  # forgot to change the cost
     on_all = float(grid[int(np.argmin([cost(t, 20.0) for t in grid]))])
     ctx_all = dict(ctx, tune=np.ones(len(lab), bool))
     if on_all != strict:
         rejects(
-            "10.tau_strict", (get("10.tau_strict").solution(**ctx_all)[0], "up"), "tuning", **ctx
+            "11.tau_strict", (get("11.tau_strict").solution(**ctx_all)[0], "up"), "tuning", **ctx
         )
 
 
 # ---- 11 -------------------------------------------------------------------------------
 
 
-def test_11_threshold():
+def test_12_threshold():
     rng = np.random.default_rng(0)
     z_marked, z_plain = rng.normal(3, 2, (40, 4)), rng.normal(0, 1, (40, 4))
     z_marked[:, 0] -= 2  # shorter texts, lower z
     ctx = dict(z_marked=z_marked, z_plain=z_plain)
-    accepts("11.threshold", **ctx)
-    det2, fpr2 = get("11.threshold").solution(**ctx)
-    rejects("11.threshold", (100 * det2, 100 * fpr2), "percentages", **ctx)
-    rejects("11.threshold", (float((z_marked[:, 0] >= 2).mean()), fpr2), "last column", **ctx)
-    rejects("11.threshold", (det2, float((z_marked[:, -1] < 2).mean())), "z_plain", **ctx)
-    rejects("11.threshold", (float((z_marked[:, -1] >= 4).mean()), fpr2), "z >= 2", **ctx)
+    accepts("12.threshold", **ctx)
+    det2, fpr2 = get("12.threshold").solution(**ctx)
+    rejects("12.threshold", (100 * det2, 100 * fpr2), "percentages", **ctx)
+    rejects("12.threshold", (float((z_marked[:, 0] >= 2).mean()), fpr2), "last column", **ctx)
+    rejects("12.threshold", (det2, float((z_marked[:, -1] < 2).mean())), "z_plain", **ctx)
+    rejects("12.threshold", (float((z_marked[:, -1] >= 4).mean()), fpr2), "z >= 2", **ctx)
 
 
-def test_11_learned_filter():
+def test_12_learned_filter():
     from aigc_course.business import moderation
 
     messages = moderation.make_moderation_set(1200, harmful_share=0.2, hard_share=0.5, seed=0)
@@ -304,18 +305,18 @@ def test_11_learned_filter():
     scores = np.array([moderation.keyword_score(m.text) for m in held])
     ctx = dict(tune=tune, held=held, dis=dis, scores=scores)
     assert dis.sum() >= 10
-    accepts("11.learned_filter", **ctx)
+    accepts("12.learned_filter", **ctx)
     keyword = float(np.mean(scores[dis] < 1.5))
-    rejects("11.learned_filter", keyword, "keyword", **ctx)
-    right = get("11.learned_filter").solution(**ctx)
-    rejects("11.learned_filter", 1 - right, "below 0.5|keyword", **ctx)  # caught, not missed
-    rejects("11.learned_filter", 100 * right + 50, "percentage", **ctx)
+    rejects("12.learned_filter", keyword, "keyword", **ctx)
+    right = get("12.learned_filter").solution(**ctx)
+    rejects("12.learned_filter", 1 - right, "below 0.5|keyword", **ctx)  # caught, not missed
+    rejects("12.learned_filter", 100 * right + 50, "percentage", **ctx)
     harmful = np.array([m.harmful for m in held])
-    from aigc_course.exercises.ch11 import _fit_filter
+    from aigc_course.exercises.ch12 import _fit_filter
 
     fnr_all = float(np.mean(_fit_filter(tune, held)[harmful] < 0.5))
     if abs(fnr_all - right) > 2 / dis.sum():
-        rejects("11.learned_filter", fnr_all, "disguised", **ctx)
+        rejects("12.learned_filter", fnr_all, "disguised", **ctx)
 
 
 def test_orientation_exercises_reject_the_usual_mistakes():
