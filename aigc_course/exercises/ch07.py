@@ -138,7 +138,7 @@ def _choose_beta(curve: list[dict], reference: dict, keep: float = 0.9) -> float
     return float(best["beta"])
 
 
-def _choose_beta_solution(**_: object):
+def _choose_beta_solution(curve: list[dict], reference: dict, **_: object):
     # constraint first (diversity at least 90 % of the reference's), then the objective
     # (fewest invented claims); ties go to the larger beta, which stays closer to the reference
     return _choose_beta
