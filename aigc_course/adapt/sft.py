@@ -123,12 +123,27 @@ def check_template(template: str) -> str:
 
 
 def encode_example(
-    tok: CharTokenizer, example: Example, *, mask_prompt: bool = True
+    tok, example: Example, *, mask_prompt: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids (T,), targets (T,)) of one example: ``targets[t] = ids[t + 1]``, with
-    ``IGNORE`` where the next character is prompt (if ``mask_prompt``)."""
-    text, mask = render_chat(example.messages())
-    ids = torch.tensor(tok.encode(text), dtype=torch.long)
+    ``IGNORE`` where the next token is prompt (if ``mask_prompt``).
+
+    ``tok`` is the course's :class:`~aigc_course.tokenizer.CharTokenizer` (the mask comes
+    from :func:`render_chat`, one entry per character) or a ``transformers`` tokenizer
+    with :data:`CHAT_TEMPLATE` (any vocabulary, e.g. GPT-2's BPE: the mask comes from
+    ``apply_chat_template(..., return_assistant_tokens_mask=True)``; byte-level BPE may
+    glue the space after ``Bot:`` to the first response token, which the mask then keeps).
+    """
+    if hasattr(tok, "apply_chat_template"):
+        check_template(tok.chat_template or "")
+        enc = tok.apply_chat_template(
+            example.messages(), tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+        )
+        ids_list, mask = list(enc["input_ids"]), [bool(m) for m in enc["assistant_masks"]]
+    else:
+        text, mask = render_chat(example.messages())
+        ids_list = tok.encode(text)
+    ids = torch.tensor(ids_list, dtype=torch.long)
     keep = torch.tensor(mask[1:] if mask_prompt else [True] * (len(mask) - 1))
     targets = torch.where(keep, ids[1:], torch.full_like(ids[1:], IGNORE))
     return ids[:-1], targets
@@ -180,9 +195,9 @@ def instruction_set(
 
     ``copy`` and ``extract`` come from the catalog of :mod:`aigc_course.business.
     catalog_lm` (training items for training; held-out products, never seen in training,
-    split in half for validation and test). ``faq`` trains on each FAQ entry's canonical
-    question and first two paraphrases, validates on the second lexical paraphrase and
-    tests on the second semantic one (:mod:`aigc_course.business.faq`).
+    one item each, split in half for validation and test). ``faq`` trains on each FAQ
+    entry's canonical question and first two paraphrases, validates on the second
+    lexical paraphrase and tests on the second semantic one (:mod:`aigc_course.business.faq`).
     """
     from ..business import catalog_lm
     from ..business.faq import FAQ
@@ -191,8 +206,8 @@ def instruction_set(
     rng = random.Random(seed)
     train_items = list(data.train)
     rng.shuffle(train_items)
-    held = list(data.test)
-    rng.shuffle(held)
+    held = list({it.product.prompt(): it for it in reversed(data.test)}.values())[::-1]
+    rng.shuffle(held)  # one item per product (above: its first), so val and test share none
     half = min(n_eval, len(held) // 2)
     val_items, test_items = held[:half], held[half : 2 * half]
     split: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
@@ -299,7 +314,8 @@ def response_bits_per_char(
     model: torch.nn.Module, tok: CharTokenizer, examples: Sequence[Example], batch_size: int = 32
 ) -> float:
     """Held-out bits per response character (the newline that ends it included), given
-    the prompt: the likelihood of the reference answers."""
+    the prompt: the likelihood of the reference answers. (With a subword tokenizer the
+    unit is the response token.)"""
     import math
 
     from ..device import model_device
@@ -334,23 +350,25 @@ def respond(
 ) -> list[str]:
     """The model's answers: each instruction rendered with the generation prompt
     (``User: …\\nBot: ``), continued, and cut at the first newline (the end of a turn).
-    Greedy at temperature 0; prompts of equal length are batched (no padding needed)."""
+    Greedy at temperature 0; prompts of equal token length are batched (no padding
+    needed). ``tok``: a character tokenizer or any ``transformers`` tokenizer."""
     from ..device import model_device
     from ..sampling import generate
 
     device = model_device(model)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     prompts = [render_chat([{"role": "user", "content": q}], True)[0] for q in instructions]
+    encoded = [list(tok.encode(p)) for p in prompts]
     out: list[str] = [""] * len(prompts)
     by_len: dict[int, list[int]] = {}
-    for i, p in enumerate(prompts):
-        by_len.setdefault(len(p), []).append(i)
+    for i, ids in enumerate(encoded):
+        by_len.setdefault(len(ids), []).append(i)
     block = getattr(model, "block_size", None)
     for length, idx in sorted(by_len.items()):
         n_new = max_new_tokens if block is None else min(max_new_tokens, block - length)
         for s in range(0, len(idx), batch_size):
             chunk = idx[s : s + batch_size]
-            x = torch.tensor([tok.encode(prompts[i]) for i in chunk], device=device)
+            x = torch.tensor([encoded[i] for i in chunk], device=device)
             y = generate(model, x, n_new, temperature=temperature, generator=gen)
             for i, row in zip(chunk, y[:, length:].tolist(), strict=True):
                 out[i] = tok.decode(row).split(END, 1)[0]
