@@ -54,11 +54,11 @@ def sft_settings(mode: str | None = None) -> dict[str, Any]:
 def dpo_settings(mode: str | None = None) -> dict[str, Any]:
     """The preference-tuning recipe's sizes, by mode."""
     return {
-        "pair_products": by_mode(smoke=16, workshop=300, full=300, mode=mode),
+        "pair_products": by_mode(smoke=16, workshop=200, full=200, mode=mode),
         "k": 4,
         "min_pairs": by_mode(smoke=8, workshop=100, full=100, mode=mode),
-        "steps": by_mode(smoke=4, workshop=160, full=160, mode=mode),
-        "snapshot_at": by_mode(smoke=(2, 4), workshop=(80, 160), full=(80, 160), mode=mode),
+        "steps": by_mode(smoke=4, workshop=120, full=120, mode=mode),
+        "snapshot_at": by_mode(smoke=(2, 4), workshop=(60, 120), full=(60, 120), mode=mode),
         "batch_size": 8,
         "lr": 1e-3,
         "betas": by_mode(smoke=BETAS[:2], workshop=BETAS, full=BETAS, mode=mode),
