@@ -161,6 +161,18 @@ REGISTRY: tuple[Recipe, ...] = (
         ("adapt_lora_ranks",),
         "LoRA at ranks 1..64 vs full fine-tuning at equal steps (notebook 07)",
     ),
+    Recipe(
+        "adapt_sft",
+        f"{_R}.adapt_instruct:make_adapt_sft",
+        ("adapt_sft", "adapt_sft_lora"),
+        "instruction tuning with LoRA, response-masked vs unmasked, three seeds (notebook 07)",
+    ),
+    Recipe(
+        "adapt_dpo",
+        f"{_R}.adapt_instruct:make_adapt_dpo",
+        ("adapt_dpo", "adapt_dpo_lora"),
+        "DPO against invented claims in product copy, beta chosen on validation (notebook 07)",
+    ),
 )
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in REGISTRY}
