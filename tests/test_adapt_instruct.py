@@ -162,9 +162,9 @@ def test_dpo_policy_starts_at_the_reference_and_moves_away():
 
 
 def test_recipes_write_loadable_adapters_and_records(tmp_path, monkeypatch):
-    """Both recipes in smoke mode on a tiny "char_transformer": the SFT adapter loads on
-    its base, the DPO adapter on the SFT adapter (merged first), and the records hold
-    the comparison and the beta curve."""
+    """Both recipes in smoke mode on a tiny "char_transformer": the SFT record holds the
+    comparison; the DPO recipe writes its reference, the record with the beta curve and
+    an adapter that loads on the reference."""
     from aigc_course import checkpoint
     from aigc_course.loading import load_pretrained
     from aigc_course.recipes import adapt_instruct
@@ -179,9 +179,7 @@ def test_recipes_write_loadable_adapters_and_records(tmp_path, monkeypatch):
     assert sft["mode"] == "smoke" and sft["cpu_seconds"] > 0
     assert [r["mask_prompt"] for r in sft["runs"]] == [True, False]
     assert set(sft["before"]) == {"copy", "faq", "extract"}
-    model, meta = load_pretrained("adapt_sft_lora", "cpu")
-    assert meta["base"] == "char_transformer" and meta["mask_prompt"] is True
-    assert meta["metrics"]["copy"]["faithful"]["n"] == sft["runs"][0]["metrics"]["copy"]["n"]
+    assert all(r["lora"] is None for r in sft["runs"])  # full fine-tuning
 
     adapt_instruct.make_adapt_dpo()
     dpo = json.loads((tmp_path / "adapt_dpo.json").read_text())
@@ -189,8 +187,8 @@ def test_recipes_write_loadable_adapters_and_records(tmp_path, monkeypatch):
     assert dpo["config"]["chosen"]["beta"] in (0.03, 0.1)
     assert set(dpo["change"]) == {"unsupported", "faithful"}
     policy, meta = load_pretrained("adapt_dpo_lora", "cpu")
-    assert meta["base"] == "adapt_sft_lora"
-    reference, _ = instruct.reference_model("adapt_sft_lora")
+    assert meta["base"] == "adapt_copy_sft"
+    reference, _ = instruct.reference_model("adapt_copy_sft")
     x = torch.tensor([tok.encode("User: Write copy: " + KEY + "\nBot: A")])
     with torch.no_grad():
         shift = (policy(x)[0] - reference(x)[0]).abs().max()

@@ -164,13 +164,13 @@ REGISTRY: tuple[Recipe, ...] = (
     Recipe(
         "adapt_sft",
         f"{_R}.adapt_instruct:make_adapt_sft",
-        ("adapt_sft", "adapt_sft_lora"),
-        "instruction tuning with LoRA, response-masked vs unmasked, three seeds (notebook 07)",
+        ("adapt_sft",),
+        "instruction tuning (all weights), response-masked vs unmasked, three seeds (notebook 07)",
     ),
     Recipe(
         "adapt_dpo",
         f"{_R}.adapt_instruct:make_adapt_dpo",
-        ("adapt_dpo", "adapt_dpo_lora"),
+        ("adapt_copy_sft", "adapt_dpo", "adapt_dpo_lora"),
         "DPO against invented claims in product copy, beta chosen on validation (notebook 07)",
     ),
 )

@@ -3,10 +3,11 @@
     aigc-course recipes adapt_sft   # masked vs unmasked instruction tuning, 3 seeds each
     aigc-course recipes adapt_dpo   # DPO against invented claims, beta chosen on validation
 
-``adapt_sft`` writes the record ``adapt_sft.json`` and the adapter ``adapt_sft_lora``
-(response-masked, seed 0, on ``char_transformer``); ``adapt_dpo`` writes ``adapt_dpo.json``
-and the adapter ``adapt_dpo_lora`` (on ``adapt_sft_lora``, which must exist: the loader
-merges it, then applies the DPO adapter). The experiment code lives in
+``adapt_sft`` writes the record ``adapt_sft.json`` (full fine-tuning of
+``char_transformer`` on the instruction set, masked vs unmasked); ``adapt_dpo`` writes the
+reference ``adapt_copy_sft`` (``char_transformer`` fully fine-tuned on every copy
+instruction), the record ``adapt_dpo.json`` and the adapter ``adapt_dpo_lora`` on that
+reference (the loader builds the reference, then applies the adapter). The experiment code lives in
 :mod:`aigc_course.adapt.instruct`; the recipes run on one CPU thread and record their
 CPU seconds.
 """
@@ -25,15 +26,13 @@ from ..adapt.lora import LoRAConfig
 from ..checkpoint import _jsonable, pretrained_path
 from ..config import by_mode, get_mode
 
-SFT, SFT_ADAPTER = "adapt_sft", "adapt_sft_lora"
-DPO, DPO_ADAPTER = "adapt_dpo", "adapt_dpo_lora"
+SFT = "adapt_sft"
+DPO, DPO_REFERENCE, DPO_ADAPTER = "adapt_dpo", "adapt_copy_sft", "adapt_dpo_lora"
 SEEDS = (0, 1, 2)
-#: the pilot's candidates (adapter, learning rate), compared on validation, masked, seed 0
-SFT_CANDIDATES = (
-    (LoRAConfig(r=16, alpha=32.0, targets=("c_attn", "c_proj", "c_fc")), 1e-2),
-    (LoRAConfig(r=16, alpha=32.0, targets=("c_attn", "c_proj", "c_fc")), 2e-2),
-    (LoRAConfig(r=32, alpha=64.0, targets=("c_attn", "c_proj", "c_fc")), 1e-2),
-)
+#: the pilot's candidates (adapter or None for full fine-tuning, learning rate), compared
+#: on validation, masked, seed 0. Full fine-tuning: at these budgets it fits several times
+#: faster per step than LoRA (``adapt_lora_ranks``), and the comparison is about the mask.
+SFT_CANDIDATES: tuple[tuple[LoRAConfig | None, float], ...] = ((None, 1e-3), (None, 3e-3))
 BETAS = (0.03, 0.1, 0.3, 1.0)
 
 
@@ -41,7 +40,7 @@ def sft_settings(mode: str | None = None) -> dict[str, Any]:
     """The instruction-tuning recipe's sizes, by mode."""
     return {
         "steps": by_mode(smoke=8, workshop=400, full=400, mode=mode),
-        "pilot_steps": by_mode(smoke=4, workshop=200, full=200, mode=mode),
+        "pilot_steps": by_mode(smoke=4, workshop=150, full=150, mode=mode),
         "batch_size": 8,
         "seeds": by_mode(smoke=(0,), workshop=SEEDS, full=SEEDS, mode=mode),
         "candidates": by_mode(
@@ -54,6 +53,8 @@ def sft_settings(mode: str | None = None) -> dict[str, Any]:
 def dpo_settings(mode: str | None = None) -> dict[str, Any]:
     """The preference-tuning recipe's sizes, by mode."""
     return {
+        "reference_steps": by_mode(smoke=4, workshop=800, full=800, mode=mode),
+        "reference_lr": 1e-3,
         "pair_products": by_mode(smoke=16, workshop=200, full=200, mode=mode),
         "k": 4,
         "min_pairs": by_mode(smoke=8, workshop=100, full=100, mode=mode),
@@ -96,7 +97,6 @@ def make_adapt_sft() -> Path:
     instructions; the base model's answers as the "before" column. The adapter and
     learning rate are chosen on validation instructions in a pilot (masked, seed 0)."""
     from ..adapt.instruct import base_model, evaluate_instructions, run_sft, sft_summary
-    from ..adapt.lora import save_adapter
     from ..adapt.sft import KINDS, instruction_set, response_bits_per_char
 
     torch.set_num_threads(1)
@@ -117,15 +117,17 @@ def make_adapt_sft() -> Path:
         }
         row["val_score"] = sum(row["val_bits_per_char"].values()) / len(KINDS)
         pilot.append(row)
-        print("pilot", lora.to_dict(), lr, round(row["val_score"], 3), flush=True)
+        print("pilot", lora, lr, round(row["val_score"], 3), flush=True)
         if best is None or row["val_score"] < best["val_score"]:
             best = row
-    lora, lr = LoRAConfig.from_dict(best["lora"]), best["lr"]
+    lora = None if best["lora"] is None else LoRAConfig.from_dict(best["lora"])
+    lr = best["lr"]
     config = {
         "base": "char_transformer",
         "settings": {k: v for k, v in s.items() if k != "candidates"},
-        "candidates": [[c.to_dict(), lr_] for c, lr_ in s["candidates"]],
-        "chosen": {"lora": lora.to_dict(), "lr": lr},
+        "candidates": [[c and c.to_dict(), lr_] for c, lr_ in s["candidates"]],
+        "chosen": {"lora": lora and lora.to_dict(), "lr": lr},
+        "full_fine_tuning": "candidates with lora None train every weight",
         "selection": "lowest validation response bits/char (mean over the three kinds) of "
         "masked seed-0 pilot runs of pilot_steps steps (the greedy rates are near zero "
         "for every candidate that early, so they cannot rank them)",
@@ -150,21 +152,6 @@ def make_adapt_sft() -> Path:
             )
             runs.append(row)
             print("run", mask, seed, round(_score(row["metrics"]), 3), flush=True)
-            if mask and seed == s["seeds"][0]:  # the committed adapter, written at once
-                save_adapter(
-                    pretrained_path(SFT_ADAPTER),
-                    model,
-                    base="char_transformer",
-                    meta={
-                        **common,
-                        "config": config,
-                        "seed": seed,
-                        "mask_prompt": True,
-                        "metrics": _brief(row["metrics"]),
-                        "train_cpu_seconds": row["train_cpu_seconds"],
-                        "recipe": _recipe(SFT),
-                    },
-                )
     cpu = time.process_time() - cpu0
     return _write_record(
         SFT,
@@ -197,17 +184,38 @@ def make_adapt_dpo() -> Path:
         reference_model,
         run_dpo,
         sampling_change,
+        train_copy_reference,
     )
     from ..adapt.lora import load_lora_state_dict, save_adapter
     from ..adapt.sft import instruction_set
     from ..business import catalog_lm
     from ..device import seed_everything
+    from ..training.lm import save_lm
 
     torch.set_num_threads(1)
     cpu0 = time.process_time()
     s = dpo_settings()
     seed_everything(0)
-    reference, tok = reference_model(SFT_ADAPTER)
+    t = time.process_time()
+    ref_model, ref_tok, ref_row = train_copy_reference(s["reference_steps"], lr=s["reference_lr"])
+    ref_row["cpu_seconds"] = round(time.process_time() - t, 1)
+    save_lm(
+        pretrained_path(DPO_REFERENCE),
+        ref_model,
+        ref_tok,
+        {
+            "data_source": "aigc_course.adapt.efficiency.copy_data (catalog seed 0): every "
+            "training copy instruction",
+            "train": ref_row,
+            "mode": get_mode(),
+            "seed": 0,
+            "recipe": _recipe(DPO),
+        },
+        dtype=torch.float16,
+    )
+    print("reference", ref_row, flush=True)
+    del ref_model
+    reference, tok = reference_model(DPO_REFERENCE)  # exactly the committed weights
     data = catalog_lm.catalog_data()
     train_items = data.train[: s["pair_products"]]
     held = instruction_set(n_eval=max(s["n_val"], s["n_test"]))
@@ -252,7 +260,8 @@ def make_adapt_dpo() -> Path:
         del policy
 
     floor = ref_val["distinct_2"] - 0.05
-    ok = [p for p in curve if p["distinct_2"] >= floor] or curve
+    cover = ref_val["coverage"] - 0.05  # saying less is not being more faithful
+    ok = [p for p in curve if p["distinct_2"] >= floor and p["coverage"] >= cover] or curve
     pick = min(ok, key=lambda p: (p["unsupported"]["rate"], p["kl"]))
     beta, steps = pick["beta"], pick["steps"]
     policy = load_lora_state_dict(fresh_policy(reference), policies[(beta, steps)])
@@ -263,7 +272,9 @@ def make_adapt_dpo() -> Path:
     cpu = time.process_time() - cpu0
     print("test", before["unsupported"], after["unsupported"], change, flush=True)
     config = {
-        "reference": f"{SFT_ADAPTER} merged, frozen",
+        "reference": f"{DPO_REFERENCE}: char_transformer fully fine-tuned on every copy "
+        "instruction (response-masked), frozen",
+        "reference_train": ref_row,
         "settings": s,
         "pairs": "on-policy: k samples per training product at temperature 1 from the "
         "reference; rejected = a sample with an unsupported attribute, chosen = a faithful "
@@ -271,7 +282,8 @@ def make_adapt_dpo() -> Path:
         "topped up to min_pairs with contradict() pairs (catalog description vs one "
         "attribute replaced) only if fewer on-policy pairs were found",
         "selection": "on validation products: the lowest unsupported rate among (beta, "
-        "steps) whose distinct-2 is within 0.05 of the reference's; ties by lower KL",
+        "steps) whose distinct-2 and slot coverage are each within 0.05 of the "
+        "reference's; ties by lower KL",
         "chosen": {"beta": beta, "steps": steps},
         "evaluation": "n_samples descriptions per product at temperature 1 (seed 1), "
         "at most 100 characters; rates pooled over samples with Wilson intervals; the "
@@ -289,7 +301,7 @@ def make_adapt_dpo() -> Path:
     save_adapter(
         pretrained_path(DPO_ADAPTER),
         policy,
-        base=SFT_ADAPTER,
+        base=DPO_REFERENCE,
         meta={
             **common,
             "config": config,
