@@ -7,11 +7,11 @@ import torch
 from aigc_course.exercises import _verdict, get
 
 CURVE = [
-    {"beta": 0.1, "unsupported_rate": 0.10, "distinct_2": 0.50},
-    {"beta": 0.3, "unsupported_rate": 0.12, "distinct_2": 0.54},
-    {"beta": 1.0, "unsupported_rate": 0.20, "distinct_2": 0.55},
+    {"beta": 0.1, "unsupported_rate": 0.10, "distinct_2": 0.50, "coverage": 0.70},
+    {"beta": 0.3, "unsupported_rate": 0.12, "distinct_2": 0.54, "coverage": 0.80},
+    {"beta": 1.0, "unsupported_rate": 0.20, "distinct_2": 0.55, "coverage": 0.82},
 ]
-REFERENCE = {"unsupported_rate": 0.25, "distinct_2": 0.58}
+REFERENCE = {"unsupported_rate": 0.25, "distinct_2": 0.58, "coverage": 0.83}
 
 
 def _verdict_of(exercise_id: str, attempt, **context) -> str | None:
@@ -64,5 +64,5 @@ def test_dpo_gradient_names_the_mistakes():
 def test_choose_beta_checks_the_constraint():
     v = lambda f: _verdict_of("07.choose_beta", f, curve=CURVE, reference=REFERENCE)
     lowest = lambda curve, ref: min(curve, key=lambda r: r["unsupported_rate"])["beta"]
-    assert "diversity" in v(lowest)  # 0.1 keeps only 86 % of the reference's distinct-2
+    assert "constraint" in v(lowest)  # 0.1 loses 0.08 of distinct-2 and 0.13 of coverage
     assert v(lambda curve, ref: 0.3) is not None  # right here by luck, wrong on another curve

@@ -130,18 +130,44 @@ def _dpo_grad_judge(dpo_grad, **_: object) -> None:
 # ---------------------------------------------------------- 07.choose_beta (decide)
 
 
-def _choose_beta(curve: list[dict], reference: dict, keep: float = 0.9) -> float:
-    allowed = [r for r in curve if float(r["distinct_2"]) >= keep * float(reference["distinct_2"])]
-    if not allowed:
-        return max(float(r["beta"]) for r in curve)
+def _allowed(curve: list[dict], reference: dict, slack: float) -> list[dict]:
+    return [
+        r
+        for r in curve
+        if float(r["distinct_2"]) >= float(reference["distinct_2"]) - slack
+        and float(r["coverage"]) >= float(reference["coverage"]) - slack
+    ]
+
+
+def _choose_beta(curve: list[dict], reference: dict, slack: float = 0.05) -> float:
+    allowed = _allowed(curve, reference, slack) or list(curve)
     best = min(allowed, key=lambda r: (float(r["unsupported_rate"]), -float(r["beta"])))
     return float(best["beta"])
 
 
 def _choose_beta_solution(curve: list[dict], reference: dict, **_: object):
-    # constraint first (diversity at least 90 % of the reference's), then the objective
-    # (fewest invented claims); ties go to the larger beta, which stays closer to the reference
+    # constraints first (diversity and the share of attributes mentioned each within 0.05
+    # of the reference's: fewer claims is not more faithful copy), then the objective
+    # (fewest invented claims); ties go to the larger beta, which stays closer to the
+    # reference
     return _choose_beta
+
+
+_SYNTHETIC = (  # made-up curves where the constraints bind, with different answers
+    [
+        {"beta": 0.03, "unsupported_rate": 0.10, "distinct_2": 0.30, "coverage": 0.80},
+        {"beta": 0.1, "unsupported_rate": 0.20, "distinct_2": 0.48, "coverage": 0.60},
+        {"beta": 0.3, "unsupported_rate": 0.25, "distinct_2": 0.50, "coverage": 0.82},
+        {"beta": 1.0, "unsupported_rate": 0.30, "distinct_2": 0.52, "coverage": 0.84},
+    ],
+    [
+        {"beta": 0.03, "unsupported_rate": 0.05, "distinct_2": 0.51, "coverage": 0.50},
+        {"beta": 0.1, "unsupported_rate": 0.15, "distinct_2": 0.35, "coverage": 0.83},
+        {"beta": 0.3, "unsupported_rate": 0.22, "distinct_2": 0.49, "coverage": 0.81},
+        {"beta": 1.0, "unsupported_rate": 0.22, "distinct_2": 0.52, "coverage": 0.85},
+    ],
+)
+_SYNTHETIC_REFERENCE = {"unsupported_rate": 0.35, "distinct_2": 0.52, "coverage": 0.85}
 
 
 def _choose_beta_judge(choose_beta, curve: list[dict], reference: dict, **_: object) -> None:
@@ -150,34 +176,21 @@ def _choose_beta_judge(choose_beta, curve: list[dict], reference: dict, **_: obj
         raise NotAttempted
     got, expected = float(got), _choose_beta(curve, reference)
     if got == expected:
-        synthetic = [  # two made-up curves where the constraint binds, with different answers
-            [
-                {"beta": 0.03, "unsupported_rate": 0.02, "distinct_2": 0.30},
-                {"beta": 0.1, "unsupported_rate": 0.05, "distinct_2": 0.47},
-                {"beta": 0.3, "unsupported_rate": 0.08, "distinct_2": 0.50},
-                {"beta": 1.0, "unsupported_rate": 0.15, "distinct_2": 0.52},
-            ],
-            [
-                {"beta": 0.03, "unsupported_rate": 0.01, "distinct_2": 0.20},
-                {"beta": 0.1, "unsupported_rate": 0.03, "distinct_2": 0.40},
-                {"beta": 0.3, "unsupported_rate": 0.06, "distinct_2": 0.45},
-                {"beta": 1.0, "unsupported_rate": 0.10, "distinct_2": 0.50},
-            ],
-        ]
-        ref = {"unsupported_rate": 0.2, "distinct_2": 0.52}
-        for curve_s in synthetic:
-            got_s, exp_s = float(choose_beta(curve_s, ref)), _choose_beta(curve_s, ref)
+        for curve_s in _SYNTHETIC:
+            got_s = float(choose_beta([dict(r) for r in curve_s], dict(_SYNTHETIC_REFERENCE)))
+            exp_s = _choose_beta(curve_s, _SYNTHETIC_REFERENCE)
             assert got_s == exp_s, (
                 f"right on the recorded curve, but on another curve your rule picks {got_s:g} "
-                f"instead of {exp_s:g}: keep the betas whose distinct-2 is at least 0.9 x the "
-                "reference's, then take the fewest invented claims (ties: the larger beta)"
+                f"instead of {exp_s:g}: keep the betas whose distinct-2 and coverage are each "
+                "at least the reference's minus 0.05, then take the fewest invented claims "
+                "(ties: the larger beta)"
             )
         return
     lowest = float(min(curve, key=lambda r: float(r["unsupported_rate"]))["beta"])
     if got == lowest:
         raise AssertionError(
-            f"{got:g} has the fewest invented claims but breaks the diversity constraint; "
-            f"expected {expected:g}"
+            f"{got:g} has the fewest invented claims but breaks a constraint (diversity or "
+            f"coverage); expected {expected:g}"
         )
     raise AssertionError(f"got {got:g}, expected {expected:g}")
 
