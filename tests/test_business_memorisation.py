@@ -75,3 +75,21 @@ def test_regurgitation_rejects_bad_input():
         mem.NgramIndex(TRAIN, n=0)
     with pytest.raises(ValueError, match="no texts"):
         mem.regurgitation([], mem.NgramIndex(TRAIN))
+
+
+def test_longest_verbatim_agrees_with_brute_force():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        text = "".join(rng.choice(list("abc"), 40))
+        sample = "".join(rng.choice(list("abcd"), 15))
+        brute = max(
+            (
+                j - i
+                for i in range(len(sample))
+                for j in range(i + 1, len(sample) + 1)
+                if sample[i:j] in text
+            ),
+            default=0,
+        )
+        length, start = mem.longest_verbatim(sample, text)
+        assert length == brute and sample[start : start + length] in text

@@ -146,19 +146,18 @@ class NgramIndex:
 def longest_verbatim(sample: str, text: str) -> tuple[int, int]:
     """The longest substring of ``sample`` that occurs verbatim in ``text``.
 
-    Two pointers over ``sample``: the match ending at position j is extended while the
-    window is still in ``text`` (a C-speed substring search), and its start advances
-    otherwise, so there are at most 2·len(sample) searches.
+    One pass over ``sample`` keeping ``best``, the longest match found so far: a match
+    ending at position j can only beat it if the ``best + 1`` characters ending there
+    occur in ``text`` (a C-speed substring search), so there are at most
+    ``len(sample) + best`` searches.
 
     Returns:
         (length, start in ``sample``); (0, 0) for an empty sample or no shared character.
     """
-    best, where, i = 0, 0, 0
-    for j in range(1, len(sample) + 1):  # window sample[i:j]
-        while i < j and sample[i:j] not in text:
-            i += 1
-        if j - i > best:
-            best, where = j - i, i
+    best, where = 0, 0
+    for j in range(1, len(sample) + 1):  # matches ending just before j
+        while best < j and sample[j - best - 1 : j] in text:
+            best, where = best + 1, j - best - 1
     return best, where
 
 
