@@ -6,25 +6,60 @@
 # **trained and measured**, and every notebook runs **offline on a laptop CPU** in a
 # class-sized time budget, and just as well on a GPU.
 #
-# This first notebook is short. It checks your environment, shows the whole loop of
-# generative modelling on a model small enough to read in one screen, and explains how
-# the rest of the course is organised.
+# This first notebook is short. It says what generative AI is used for and which
+# notebook covers what, shows a gallery of what the course's own models generate, checks
+# your environment, shows the whole loop of generative modelling on a model small enough
+# to read in one screen, and explains how the rest of the course is organised.
 #
 # **Learning objectives.** After this notebook you can
 #
-# 1. say what a generative model learns (a distribution $p(x)$) and the two things you do
+# 1. name the main uses of generative models, the model family behind each, and where
+#    the course builds it; say what a conditional model $p(x \mid c)$ adds;
+# 2. say what a generative model learns (a distribution $p(x)$) and the two things you do
 #    with it (evaluate $\log p(x)$, and sample $x \sim p$);
-# 2. fit the simplest image model by maximum likelihood, measure it in nats per image,
+# 3. fit the simplest image model by maximum likelihood, measure it in nats per image,
 #    and explain why samples from it look like smudges;
-# 3. improve it with a latent variable (a mixture) and measure the improvement;
-# 4. use the course's run modes, pretrained checkpoints, exercises and solutions.
+# 4. improve it with a latent variable (a mixture) and measure the improvement;
+# 5. use the course's run modes, pretrained checkpoints, exercises and solutions.
+
+# %% [markdown]
+# ## What generative AI is used for
+#
+# A generative model produces new data of the kind it was trained on. The uses that
+# matter in practice, each with the model family behind it and the notebook where this
+# course builds that family, trains it and measures it:
+#
+# | use | what is generated | model family | notebook |
+# |---|---|---|---|
+# | images | pictures from a class or a description | GANs, VAEs, diffusion and flow models | 01–02, 03, 04 |
+# | text | drafts, summaries, continuations | autoregressive language models (Transformer, LSTM) | 05, 06 |
+# | answers to instructions | a reply to a request or a question | a pretrained language model adapted by instruction and preference tuning | 07 |
+# | music | notes of four-part chorales, a harmony for a given melody | the same language models over music tokens | 08 |
+# | code | completions of source code | language models trained on code (e.g. Codex, Chen et al. 2021) | 05–06 (the models; ours learn from Python's documentation, prose and code examples) |
+# | data augmentation | extra labelled training images | conditional GANs and diffusion models | 09 |
+# | product copy | a description from a product's attributes | a small conditional language model | 10 |
+# | customer service | an answer drawn from an FAQ, or a hand-off to a person | retrieval with a cost-based threshold | 11 |
+# | (risks of all of them) | leaked secrets, unlabelled output, harmful content, copies of training data | measured on the models above | 12 |
+#
+# Speech and general audio are generated with the same ideas (autoregressive and
+# diffusion models over audio tokens or spectrograms); the course stays with symbolic
+# music, which trains in minutes on a laptop, and renders it with a small synthesiser.
+#
+# **Conditional models.** Most uses above do not want *any* sample of $p(x)$; they want a
+# sample that fits a given input $c$: a model of $p(x \mid c)$. A digit given its label
+# (the conditional GAN of notebook 02, the guided diffusion model of 04); a description
+# given a product's attributes (10); an answer given a question (07, and the retrieval
+# of 11); the lower voices of a chorale given its melody (08). The training is the same
+# maximum likelihood (or the same game) with $c$ fed to the network as an extra input;
+# what changes is what you can measure: whether the output fits $c$ (the requested
+# digit, the stated attributes), beside how good it is.
 
 # %% [markdown]
 # ## The course map
 #
 # | notebook | what it teaches | package modules |
 # |---|---|---|
-# | 00 orientation | what a generative model is; environment; modes | `config`, `device`, `env`, `data`, `checkpoint`, `models.bernoulli_mixture` |
+# | 00 orientation | what generative AI is used for; a gallery; what a generative model is; environment; modes | `config`, `device`, `env`, `data`, `checkpoint`, `models.bernoulli_mixture` |
 # | 01 GAN theory | the minimax game, the optimal discriminator, JSD, mode collapse | `theory.gan`, `models.gan`, `training.gan` |
 # | 02 DCGAN on MNIST | a DCGAN for 28×28 digits, conditional generation, measuring samples | `models.gan`, `training.gan`, `metrics.image` |
 # | 03 VAE and the ELBO | the ELBO, the reparameterisation trick, likelihood in nats | `theory.elbo`, `models.vae`, `training.vae` |
@@ -59,6 +94,71 @@ session = setup(
 # %%
 assert not session.problems, "fix the PROBLEM lines above, then restart the kernel"
 print("environment OK:", session.mode, "mode on", session.device)
+
+# %% [markdown]
+# ## A gallery from the committed models
+#
+# Every model below is a small checkpoint committed with the course, so this runs
+# offline in a few seconds on a CPU. Each is sampled conditionally where it can be,
+# and each title names the model and the notebook that builds it. The diffusion model is
+# sampled with 10 steps here (its recipe chose 20), to keep this cell fast.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from aigc_course.diffusion.images import DigitPipeline
+from aigc_course.models.gan import sample_images
+from aigc_course.music.plot import piano_roll
+from aigc_course.music.sampling import sample_chorales
+from aigc_course.plot import show_images
+
+digits = torch.arange(10)  # the condition c: one of each digit
+pipe = DigitPipeline.from_pretrained("cdiffusion_mnist", "cpu")
+x_diffusion = pipe(digits=digits, num_inference_steps=10, seed=0).images
+x_gan = sample_images(load_pretrained("cdcgan_mnist", "cpu")[0], 10, labels=digits, seed=0)
+vae = load_pretrained("vae_mnist", "cpu")[0]
+x_vae = vae.sample(10, torch.Generator().manual_seed(0)).view(-1, 1, 28, 28)
+chorale_model = load_pretrained("chorale_transformer", "cpu")[0]
+chorale = sample_chorales(chorale_model, 1, steps=32, seed=0)[0]
+
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
+show_images(x_diffusion, nrow=5, ax=axes[0], title="cdiffusion_mnist (04)\ndigits 0–9 asked for")
+show_images(x_gan, nrow=5, ax=axes[1], title="cdcgan_mnist (02)\ndigits 0–9 asked for")
+show_images(x_vae, nrow=5, ax=axes[2], title="vae_mnist (03)\nunconditional")
+piano_roll(chorale, ax=axes[3], title="chorale_transformer (08): two bars, four voices")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Text from two language models. The product-copy model (notebook 10) writes a
+# description from a product's attributes, that is $p(\text{description} \mid
+# \text{attributes})$, here for three products it never saw in training; the character
+# Transformer (notebook 05) continues a prompt in the style of the Python documentation
+# it learnt from.
+
+# %%
+from aigc_course.business import catalog, catalog_lm
+from aigc_course.sampling import generate
+
+copy_model = load_pretrained("product_copy_lm", "cpu")[0]
+new_products = [it.product for it in catalog_lm.catalog_data().test[:3]]
+copy_texts = catalog.write_descriptions(copy_model, new_products)  # greedy
+for product, text in zip(new_products, copy_texts, strict=True):
+    print(f"product_copy_lm (10)  {product.prompt()}  →  {text}")
+
+char_model, char_meta = load_pretrained("char_transformer", "cpu")
+tok = char_meta["tokenizer"]
+prompt = torch.tensor([tok.encode("The with statement", unknown="replace")])
+seed0 = torch.Generator().manual_seed(0)
+out = generate(char_model, prompt, 160, temperature=0.8, generator=seed0)
+print("\nchar_transformer (05), temperature 0.8:\n" + tok.decode(out[0]))
+
+# %% [markdown]
+# None of these is a large model, and each notebook measures how good its samples are
+# (the digits with a classifier, the copy with a fact checker, the text in bits per
+# character). What they share with the large systems is the method: learn a
+# distribution from examples, then sample from it, often given a condition.
 
 # %% [markdown]
 # The `data` lines say where the data come from. Images are MNIST handwritten digits.

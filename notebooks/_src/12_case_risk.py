@@ -756,7 +756,7 @@ for ax, (k, c) in zip(axes[1:], copies.items(), strict=True):
     pairs = c.closest(4)
     top = generated[k][[i for i, _, _ in pairs]]
     show_images(torch.cat([top, digits.x_train[[j for _, j, _ in pairs]]]), nrow=4, ax=ax)
-    ax.set_title(f"{k}: sample (top), nearest training digit (bottom)", fontsize=9)
+    ax.set_title(f"{k}\nsample (top), nearest training digit (bottom)", fontsize=9)
 fig.suptitle(f"data: {digits.source}, mode {session.mode}", fontsize=9)
 plt.tight_layout()
 plt.show()
@@ -766,7 +766,8 @@ plt.show()
 # digits than new real digits do (they are a little blurrier or odder than real
 # handwriting), and the share below the 1st-percentile line is near zero, with an upper
 # bound that the interval states. The closest pairs look alike as digits of the same
-# class, not as copies. Two limits: pixel distance misses a copy that is shifted by a
+# class, not as copies; they are ones, because a thin stroke has few ink pixels, so any
+# two ones are close in pixel distance (a per-class comparison would show it). Two limits: pixel distance misses a copy that is shifted by a
 # pixel or two (a feature-space distance, e.g. the course classifier's, would catch
 # those), and a model trained on far more data than it has parameters, like these,
 # is less able to memorise than one fine-tuned on a few images.
