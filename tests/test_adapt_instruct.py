@@ -184,7 +184,7 @@ def test_recipes_write_loadable_adapters_and_records(tmp_path, monkeypatch):
     adapt_instruct.make_adapt_dpo()
     dpo = json.loads((tmp_path / "adapt_dpo.json").read_text())
     assert len(dpo["beta_curve"]) == 4  # two betas x two step counts
-    assert dpo["config"]["chosen"]["beta"] in (0.03, 0.1)
+    assert dpo["config"]["chosen"]["beta"] in (0.1, 0.3)
     assert set(dpo["change"]) == {"unsupported", "faithful"}
     policy, meta = load_pretrained("adapt_dpo_lora", "cpu")
     assert meta["base"] == "adapt_copy_sft"

@@ -33,7 +33,7 @@ SEEDS = (0, 1, 2)
 #: on validation, masked, seed 0. Full fine-tuning: at these budgets it fits several times
 #: faster per step than LoRA (``adapt_lora_ranks``), and the comparison is about the mask.
 SFT_CANDIDATES: tuple[tuple[LoRAConfig | None, float], ...] = ((None, 1e-3), (None, 3e-3))
-BETAS = (0.03, 0.1, 0.3, 1.0)
+BETAS = (0.1, 0.3, 1.0)
 
 
 def sft_settings(mode: str | None = None) -> dict[str, Any]:
@@ -55,17 +55,18 @@ def dpo_settings(mode: str | None = None) -> dict[str, Any]:
     return {
         "reference_steps": by_mode(smoke=4, workshop=800, full=800, mode=mode),
         "reference_lr": 1e-3,
-        "pair_products": by_mode(smoke=16, workshop=200, full=200, mode=mode),
+        "pair_products": by_mode(smoke=16, workshop=600, full=600, mode=mode),
         "k": 4,
         "min_pairs": by_mode(smoke=8, workshop=100, full=100, mode=mode),
         "steps": by_mode(smoke=4, workshop=120, full=120, mode=mode),
-        "snapshot_at": by_mode(smoke=(2, 4), workshop=(60, 120), full=(60, 120), mode=mode),
+        "snapshot_at": by_mode(smoke=(2, 4), workshop=(40, 80, 120), full=(40, 80, 120), mode=mode),
         "batch_size": 8,
-        "lr": 1e-3,
+        "lr": 3e-4,
         "betas": by_mode(smoke=BETAS[:2], workshop=BETAS, full=BETAS, mode=mode),
         "n_val": by_mode(smoke=6, workshop=50, full=50, mode=mode),
         "n_test": by_mode(smoke=6, workshop=100, full=100, mode=mode),
         "n_samples": by_mode(smoke=2, workshop=4, full=4, mode=mode),
+        "n_test_samples": by_mode(smoke=2, workshop=8, full=8, mode=mode),
     }
 
 
@@ -266,8 +267,9 @@ def make_adapt_dpo() -> Path:
     beta, steps = pick["beta"], pick["steps"]
     policy = load_lora_state_dict(fresh_policy(reference), policies[(beta, steps)])
 
-    before = evaluate_copy_sampling(reference, None, tok, test, n, seed)
-    after = evaluate_copy_sampling(policy, reference, tok, test, n, seed)
+    n_test = s["n_test_samples"]
+    before = evaluate_copy_sampling(reference, None, tok, test, n_test, seed)
+    after = evaluate_copy_sampling(policy, reference, tok, test, n_test, seed)
     change = sampling_change(before, after)
     cpu = time.process_time() - cpu0
     print("test", before["unsupported"], after["unsupported"], change, flush=True)
@@ -285,7 +287,8 @@ def make_adapt_dpo() -> Path:
         "steps) whose distinct-2 and slot coverage are each within 0.05 of the "
         "reference's; ties by lower KL",
         "chosen": {"beta": beta, "steps": steps},
-        "evaluation": "n_samples descriptions per product at temperature 1 (seed 1), "
+        "evaluation": "n_samples (validation) or n_test_samples (test) descriptions per "
+        "product at temperature 1 (seed 1), "
         "at most 100 characters; rates pooled over samples with Wilson intervals; the "
         "change paired over products (95 % percentile bootstrap of per-product shares, "
         "2000 resamples), Newcombe's interval on pooled counts beside it; KL = mean over "
