@@ -42,6 +42,24 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
 
 
+def save_record(path: str | Path, record: Mapping[str, Any]) -> Path:
+    """Write a JSON-only record (family ``record``, no weights: a benchmark table, a
+    recipe's measurements) atomically; :func:`aigc_course.loading.load_pretrained`
+    returns it as ``(None, meta)``.
+
+    Args:
+        path: the path stem (``.json`` is added) or the ``.json`` path itself.
+        record: JSON-able fields (tensors, paths and tuples are converted).
+
+    Returns:
+        The ``.json`` path.
+    """
+    _, sidecar = _paths(path)
+    text = json.dumps(_jsonable({"family": "record", **record}), indent=2, sort_keys=True)
+    atomic_write(sidecar, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+    return sidecar
+
+
 def file_sha256(path: str | Path) -> str:
     """The sha256 of a file's bytes, as hex."""
     digest = hashlib.sha256()

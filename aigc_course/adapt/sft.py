@@ -167,11 +167,7 @@ def sft_batch(
     T = max(len(x) for x, _ in pairs)
     if block_size is not None and T > block_size:
         raise ValueError(f"an example has {T} positions, more than block_size={block_size}")
-    x = torch.zeros(len(pairs), T, dtype=torch.long)
-    y = torch.full((len(pairs), T), IGNORE, dtype=torch.long)
-    for i, (ids, tgt) in enumerate(pairs):
-        x[i, : len(ids)], y[i, : len(tgt)] = ids, tgt
-    return x, y
+    return _pad(pairs)
 
 
 # -- the instruction set ----------------------------------------------------------------

@@ -12,15 +12,13 @@ chosen on validation. Load the results with ``load_pretrained("adapt_data_effici
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .._io import atomic_write
-from ..checkpoint import pretrained_path
+from ..checkpoint import pretrained_path, save_record
 
 DATA_EFFICIENCY = "adapt_data_efficiency"
 LORA_RANKS = "adapt_lora_ranks"
@@ -46,11 +44,8 @@ RK_PILOT_LRS = {"lora": (1e-3, 3e-3, 1e-2), "full": (3e-4, 1e-3, 3e-3)}
 
 
 def _write(name: str, result: dict[str, Any]) -> Path:
-    path = pretrained_path(name).with_suffix(".json")
-    record = {"family": "record", "mode": "full", "recipe": f"aigc-course recipes {name}"}
-    text = json.dumps({**record, **result}, indent=2, sort_keys=True) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return path
+    record = {"mode": "full", "recipe": f"aigc-course recipes {name}"}
+    return save_record(pretrained_path(name), {**record, **result})
 
 
 def _short(row: dict[str, Any]) -> str:

@@ -14,16 +14,14 @@ CPU seconds.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .._io import atomic_write
 from ..adapt.lora import LoRAConfig
-from ..checkpoint import _jsonable, pretrained_path
+from ..checkpoint import pretrained_path, save_record
 from ..config import by_mode, get_mode
 
 SFT = "adapt_sft"
@@ -75,10 +73,7 @@ def _recipe(name: str) -> str:
 
 
 def _write_record(name: str, record: dict[str, Any]) -> Path:
-    path = pretrained_path(name).with_suffix(".json")
-    text = json.dumps(_jsonable({"family": "record", **record}), indent=2, sort_keys=True)
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
-    return path
+    return save_record(pretrained_path(name), record)
 
 
 def _brief(metrics: dict[str, Any]) -> dict[str, Any]:

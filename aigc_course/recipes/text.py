@@ -33,8 +33,7 @@ from typing import Any
 
 import torch
 
-from .._io import atomic_write
-from ..checkpoint import pretrained_path
+from ..checkpoint import pretrained_path, save_record
 from ..data.text import TextData, prepare_corpus
 from ..device import get_device, model_device
 from ..metrics.text import validation_bits_per_char
@@ -268,10 +267,7 @@ def benchmarks(data: TextData, seeds: tuple[int, ...] = (1, 2)) -> dict[str, Any
 
 def write_benchmarks(result: dict[str, Any], path: Path | None = None) -> Path:
     """Write ``result`` as the JSON-only record ``char_benchmarks.json`` (atomically)."""
-    path = path or pretrained_path(BENCHMARKS).with_suffix(".json")
-    text = json.dumps({"family": "record", **result}, indent=2, sort_keys=True) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return path
+    return save_record(path or pretrained_path(BENCHMARKS), result)
 
 
 def make_char_benchmarks() -> Path:
