@@ -231,6 +231,45 @@ OUT_OF_SCOPE: tuple[str, ...] = (
     "do you buy back used clothes",
 )
 
+#: The second semantic paraphrase of each FAQ entry (``FAQ[i].semantic[1]``) as a customer
+#: writing in a second language might put it: dropped articles and auxiliaries, word-for-
+#: word constructions ("... or not", "more big"), plain everyday words. Written for this
+#: course, one per entry, for a paired slice (the same need, phrased two ways); not
+#: corrected for how many words each shares with the FAQ.
+NON_NATIVE: tuple[str, ...] = (
+    "normal delivery how many days can arrive to me",
+    "if I pay more money, you can send more fast?",
+    "you can send to other country or not",
+    "how I can see my parcel now is where",
+    "I buy something but now I don't want, can give back?",
+    "last week I send back the jacket, when the money return to me",
+    "the shirt is too small for me, can change to more big one",
+    "paypal is ok for pay?",
+    "can pay the money little by little every month",
+    "I write wrong street, please help me change where to send",
+    "this morning I make order, I want stop it please",
+    "package come broken, the lamp have crack",
+    "inside the box is not my thing, is other person product",
+    "I cannot enter in my account, I forget the password",
+    "please remove all my information, I not want the account anymore",
+    "if I buy often, I get some benefit?",
+    "I have coupon, where I put it for discount",
+    "your company protect environment when make products?",
+    "size M is how many cm",
+    "I want buy a card with money for my friend as present",
+    "pay on your website is safe or not",
+    "how I can talk with your service people",
+    "you have shop where I can go to try clothes?",
+    "my size is finish, when you have again",
+)
+
+
+def non_native_pairs() -> list[tuple[str, str, int]]:
+    """``(native, non-native, label)`` for every FAQ entry: its second semantic paraphrase
+    and the same need in :data:`NON_NATIVE`'s phrasing (both without added noise)."""
+    return [(e.semantic[1], nn, i) for i, (e, nn) in enumerate(zip(FAQ, NON_NATIVE, strict=True))]
+
+
 _GREETINGS = ("", "", "", "hi, ", "hello! ", "good morning, ", "hey ")
 _CLOSINGS = ("", "", "", " thanks", " thank you!", " please", " asap")
 

