@@ -83,6 +83,17 @@ def is_offline() -> bool:
     return _flag("AIGC_OFFLINE")
 
 
+def hub_skip_reason(model: str) -> str | None:
+    """Why an opt-in cell that downloads ``model`` from the Hugging Face hub must skip, or
+    None when it may run: only with ``AIGC_HUB=1`` set and ``AIGC_OFFLINE`` unset, so a
+    classroom offline (and CI) never touches the network."""
+    if not _flag("AIGC_HUB"):
+        return f"skipped: set AIGC_HUB=1 to download {model} from the Hugging Face hub"
+    if is_offline():
+        return "skipped: AIGC_OFFLINE=1 forbids network access"
+    return None
+
+
 def repo_root() -> Path | None:
     """The source checkout this package runs from, or None for an installed package."""
     root = Path(__file__).resolve().parents[1]

@@ -87,3 +87,18 @@ def test_cuda_autocast_uses_bf16_or_fp16():
     with autocast(dev):
         y = torch.nn.Linear(8, 8).to(dev)(torch.randn(2, 8, device=dev))
     assert y.dtype == amp_dtype(dev)
+
+
+def test_hub_cells_run_only_when_asked_and_online(monkeypatch):
+    from aigc_course.config import hub_skip_reason
+
+    monkeypatch.delenv("AIGC_HUB", raising=False)
+    monkeypatch.delenv("AIGC_OFFLINE", raising=False)
+    assert "AIGC_HUB=1" in hub_skip_reason("org/model") and "x/y" in hub_skip_reason("x/y")
+    monkeypatch.setenv("AIGC_HUB", "1")
+    assert hub_skip_reason("org/model") is None
+    monkeypatch.setenv("AIGC_OFFLINE", "1")
+    assert "AIGC_OFFLINE" in hub_skip_reason("org/model")
+    monkeypatch.setenv("AIGC_HUB", "maybe")
+    with pytest.raises(ConfigError):
+        hub_skip_reason("org/model")
