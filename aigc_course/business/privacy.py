@@ -13,6 +13,10 @@ six-digit secrets is slow, so, as in the paper (Sec. 4.3), the rank is extrapola
 a fitted distribution of the log-perplexities of sampled alternatives (a skew normal);
 a conservative rank estimate from the samples alone is reported too.
 
+Bits become a risk through a threat model: an attacker who scores every candidate with
+the model and may try ``G`` of them in the model's order recovers a secret whose rank
+``|R| · 2^-exposure`` is at most ``G`` (:func:`expected_rank`, :func:`extracted`).
+
 The helpers that take a model run on the model's device.
 
 References:

@@ -511,7 +511,10 @@ axes[0].set(
 axes[0].legend(fontsize=8)
 axes[1].plot(lengths, [k / n_texts for k in detect], "o-", c="C3")
 axes[1].set(xlabel="characters of text", ylabel="detection rate at z ≥ 4", ylim=(-0.05, 1.05))
-fig.suptitle(f"Watermark on {n_texts} texts of the canary model ({session.mode} mode)")
+fig.suptitle(
+    f"Watermark on {n_texts} texts of the canary model (trained on the synthetic catalog; "
+    f"{session.mode} mode)"
+)
 plt.tight_layout()
 plt.show()
 
@@ -644,7 +647,11 @@ for name, (cfp, cfn) in costs.items():
         ax.plot(grid, [r.cost_per_1000(cfp, cfn) for r in sw], "o-", label=label)
         ax.axvline(best[name].threshold, ls=":", c=ax.lines[-1].get_color())
 for ax, title in ((axes[1], "Tuning: choose"), (axes[2], "Held-out templates: report")):
-    ax.set(xlabel="threshold", ylabel="cost per 1,000 messages ($)", yscale="log", title=title)
+    ax.set(xlabel="threshold", ylabel=r"cost per 1,000 messages (\$)", yscale="log", title=title)
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in (50, 100, 200, 500, 1000, 2000, 5000) if lo <= t <= hi]
+    ax.set_yticks(ticks, [f"{t:,}" for t in ticks])  # plain dollars, no minor labels
+    ax.minorticks_off()
     ax.legend(fontsize=8)
 fig.suptitle(f"Keyword filter on synthetic marketplace messages ({session.mode} mode)")
 plt.tight_layout()
