@@ -28,7 +28,16 @@ def test_catalog_data_is_seeded_and_split():
     assert TOK.decode(data.train_ids[:50]) == catalog.corpus(data.train)[:50]
     assert data.train == catalog_lm.catalog_data(n_items=200, n_test=40).train
     assert "seed 0" in data.source and "200 items" in data.source
-    assert [c.repeats for c in catalog_lm.default_canaries()] == [0, 1, 4, 16, 64]
+    canaries = catalog_lm.default_canaries()
+    k = catalog_lm.CANARIES_PER_LEVEL
+    assert 5 <= k <= 10 and len(canaries) == 5 * k
+    assert [c.repeats for c in canaries[:6]] == [0, 1, 4, 16, 64, 0]  # the levels take turns
+    for r in (0, 1, 4, 16, 64):
+        assert sum(c.repeats == r for c in canaries) == k
+    assert len({c.prefix for c in canaries}) == len({c.secret for c in canaries}) == 5 * k
+    assert catalog_lm.default_canaries(2) == canaries[:10]
+    with pytest.raises(ValueError, match="per_level"):
+        catalog_lm.default_canaries(0)
 
 
 def test_train_copy_lm_records_loss_and_faithfulness(tmp_path):
@@ -54,6 +63,9 @@ def test_train_canary_lm_measures_exposure_at_evenly_spaced_steps():
     rows = meta["exposure_curve"]
     assert [r["step"] for r in rows] == [10, 10, 20, 20, 30, 30]
     assert [r["repeats"] for r in rows[:2]] == [0, 1]
+    assert [r["canary"] for r in rows] == [0, 1] * 3  # every canary at every step
+    assert [r["prefix"] for r in rows[:2]] == [c.prefix for c in canaries]
+    assert meta["metrics"]["exposure_cpu_seconds"] > 0
     assert all(r["epochs"] > 0 and r["exposure"] >= 0 for r in rows)
     assert meta["metrics"]["steps"] == 30 and "2 planted canaries" in meta["data_source"]
     # the time budget stops training early; exposure is measured off the clock
@@ -105,3 +117,4 @@ def test_recipe_writes_a_loadable_checkpoint_with_its_record(tmp_path, monkeypat
     assert meta["family"] == "transformer" and meta["config"] == tiny_model.config.to_dict()
     assert meta["recipe"] == "aigc-course recipes product_copy_lm" and meta["mode"] == "full"
     assert meta["metrics"]["steps"] == 5 and isinstance(model, GPT)
+    assert meta["cpu_seconds"] > 0 and meta["wall_seconds"] > 0

@@ -56,6 +56,37 @@ def test_canaries_are_seeded_and_planted_the_right_number_of_times():
     assert privacy.plant_canaries(text, cs, seed=1) != planted
 
 
+def test_fifty_canaries_have_distinct_names_and_secrets():
+    cs = privacy.make_canaries([1] * len(privacy.NAMES), seed=0)
+    assert len({c.prefix for c in cs}) == len({c.secret for c in cs}) == len(privacy.NAMES)
+    assert cs[:3] == privacy.make_canaries([1, 1, 1], seed=0)  # a prefix of the same draw
+    with pytest.raises(ValueError, match="at most"):
+        privacy.make_canaries([1] * (len(privacy.NAMES) + 1))
+    # two-digit secrets: 100 possible, so a repeated draw has to be redrawn
+    small = privacy.make_canaries([0] * 40, n_digits=2, seed=0)
+    assert len({c.secret for c in small}) == 40
+
+
+def test_expected_rank_and_extraction_with_a_guess_budget():
+    assert privacy.expected_rank(0.0) == 1e6  # nothing learnt: the whole space
+    assert privacy.expected_rank(math.log2(1e6)) == pytest.approx(1.0)
+    assert privacy.expected_rank(10.0, n_digits=4) == pytest.approx(1e4 / 1024)
+    # with G guesses a secret is extracted when e >= log2(|R| / G)
+    edge = math.log2(1e6 / 1000)
+    assert privacy.extracted([edge - 0.01, edge + 0.01, 19.9, 1.4], 1000) == 2
+    assert privacy.extracted([edge + 0.01], 10) == 0
+    assert privacy.extracted([19.9, 17.0, 16.0], 10) == 2  # log2(1e5) ≈ 16.6
+    with pytest.raises(ValueError, match="guesses"):
+        privacy.extracted([1.0], 0)
+
+
+def test_by_repeats_groups_exposures():
+    rows = [{"repeats": 4, "exposure": 2.0}, {"repeats": 0, "exposure": 1.0}]
+    rows.append({"repeats": 4, "exposure": 3.0})
+    got = privacy.by_repeats(rows)
+    assert list(got) == [0, 4] and got[4].tolist() == [2.0, 3.0] and got[0].tolist() == [1.0]
+
+
 def test_secret_bits_agree_with_sequence_nll():
     model = _tiny_gpt()
     prefix, secrets = "Ada's door code is ", ["123456", "999999"]

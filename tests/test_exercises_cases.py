@@ -103,3 +103,25 @@ def test_12_strict_platform_chooses_on_tuning_and_reports_on_held_out():
     if leaked != threshold:
         with pytest.raises(AssertionError, match="tuning set"):
             ex.judge((leaked, cost), **ctx)
+
+
+def test_12_guess_budget_counts_extracted_canaries_for_100_guesses():
+    by_level = {0: [1.0, 2.0], 1: [11.0, 14.0], 4: [12.0, 17.0], 64: [19.9, 19.9]}
+    by_level = {r: np.array(v) for r, v in by_level.items()}
+    ex = get("12.guess_budget")
+    right = ex.solution(by_level=by_level)
+    assert right == {0: 0, 1: 1, 4: 1, 64: 2}  # log2(1e6 / 100) ≈ 13.3 bits
+    ex.judge(right, by_level=by_level)
+    ex.judge({str(r): float(k) for r, k in right.items()}, by_level=by_level)  # keys as text
+    with pytest.raises(AssertionError, match="1,000 guesses"):
+        ex.judge({0: 0, 1: 2, 4: 2, 64: 2}, by_level=by_level)
+    with pytest.raises(AssertionError, match="10 guesses"):
+        ex.judge({0: 0, 1: 0, 4: 1, 64: 2}, by_level=by_level)
+    with pytest.raises(AssertionError, match="NOT extract"):
+        ex.judge({0: 2, 1: 1, 4: 1, 64: 0}, by_level=by_level)
+    with pytest.raises(AssertionError, match="one entry per level"):
+        ex.judge({1: 1}, by_level=by_level)
+    with pytest.raises(AssertionError, match="dict"):
+        ex.judge(4, by_level=by_level)
+    with pytest.raises(AssertionError, match="expected"):
+        ex.judge({0: 1, 1: 1, 4: 1, 64: 2}, by_level=by_level)

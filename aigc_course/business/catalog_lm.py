@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ CATALOG_SEED = 0
 N_ITEMS = 3000  # catalog size in full/workshop mode
 N_TEST = 400  # the last items: held out (unseen attribute combinations are kept)
 CANARY_REPEATS = (0, 1, 4, 16, 64)
+CANARIES_PER_LEVEL = 10  # so each level has a median and a range, not one draw
 
 
 def model_config(vocab_size: int | None = None) -> GPTConfig:
@@ -78,9 +80,14 @@ def catalog_data(
     return CatalogData(train, test, ids, source)
 
 
-def default_canaries() -> list[privacy.Canary]:
-    """The five canaries of case study 12 (repeated 0, 1, 4, 16 and 64 times)."""
-    return privacy.make_canaries(CANARY_REPEATS, seed=CATALOG_SEED)
+def default_canaries(per_level: int = CANARIES_PER_LEVEL) -> list[privacy.Canary]:
+    """The canaries of case study 12: ``per_level`` of them repeated 0, 1, 4, 16 and 64
+    times, each with its own name and secret. The levels take turns in the list
+    (0, 1, 4, 16, 64, 0, 1, ...), so no level gets the first or the last names."""
+    if per_level < 1:
+        raise ValueError(f"per_level must be at least 1, got {per_level}")
+    repeats = [r for _ in range(per_level) for r in CANARY_REPEATS]
+    return privacy.make_canaries(repeats, seed=CATALOG_SEED)
 
 
 def _machine(model: torch.nn.Module) -> dict[str, Any]:
@@ -129,7 +136,8 @@ def train_copy_lm(
 
 
 class ExposureCurve(Callback):
-    """Off the clock, at the given steps (1-based), measure every canary's exposure."""
+    """Off the clock, at the given steps (1-based), measure every canary's exposure: one
+    row per canary and step, with the canary's index in ``canaries`` and its prefix."""
 
     def __init__(
         self,
@@ -141,20 +149,24 @@ class ExposureCurve(Callback):
         self.canaries, self.at = list(canaries), at
         self.tokens_per_epoch, self.n_candidates = tokens_per_epoch, n_candidates
         self.rows: list[dict[str, Any]] = []
+        self.cpu_seconds = 0.0  # what the measurement costs (process CPU time)
 
     def on_step(self, state: LoopState) -> None:
         if state.step not in self.at:
             return
+        cpu0 = time.process_time()
         model, cfg = state.models["model"], state.config
         model.eval()
         epochs = state.step * cfg.batch_size * cfg.block_size / self.tokens_per_epoch
-        for c in self.canaries:
+        for i, c in enumerate(self.canaries):  # every canary, identified by its index
             e = privacy.exposure(model, catalog.tokenizer(), c, n_candidates=self.n_candidates)
             self.rows.append(
-                {"step": state.step, "epochs": round(epochs, 2), "repeats": c.repeats}
-                | {"exposure": round(e.exposure, 3), "rank_exposure": round(e.rank_exposure, 3)}
+                {"step": state.step, "epochs": round(epochs, 2), "canary": i}
+                | {"prefix": c.prefix, "repeats": c.repeats, "exposure": round(e.exposure, 3)}
+                | {"rank_exposure": round(e.rank_exposure, 3)}
             )
         model.train()
+        self.cpu_seconds += time.process_time() - cpu0
 
 
 def train_canary_lm(
@@ -187,6 +199,7 @@ def train_canary_lm(
             "train_seconds": round(hist.seconds, 1),
             "steps": hist.steps,
             "epochs": round(hist.steps * tokens_per_step / len(ids), 2),
+            "exposure_cpu_seconds": round(curve.cpu_seconds, 1),
         },
         "train_config": cfg.to_dict(),
         "seed": cfg.seed,

@@ -13,6 +13,10 @@ six-digit secrets is slow, so, as in the paper (Sec. 4.3), the rank is extrapola
 a fitted distribution of the log-perplexities of sampled alternatives (a skew normal);
 a conservative rank estimate from the samples alone is reported too.
 
+Bits become a risk through a threat model: an attacker who scores every candidate with
+the model and may try ``G`` of them in the model's order recovers a secret whose rank
+``|R| · 2^-exposure`` is at most ``G`` (:func:`expected_rank`, :func:`extracted`).
+
 The helpers that take a model run on the model's device.
 
 References:
@@ -35,7 +39,11 @@ from scipy import stats
 from ..device import model_device
 from ..tokenizer import CharTokenizer
 
-NAMES = ("Ada", "Ben", "Chen", "Dora", "Emil", "Fay", "Gus", "Hana", "Ivo", "Jun")
+NAMES = tuple(
+    "Ada Ben Chen Dora Emil Fay Gus Hana Ivo Jun Kai Lena Ming Nora Omar Pia Qiang Rosa "
+    "Sven Tao Uma Vera Wei Xin Yara Zoe Anton Bea Carlos Dan Elif Finn Greta Hugo Ines "
+    "Jonas Kira Lars Mei Nils Olga Paul Rui Sara Timo Ulla Vik Wen Yuki Zhen".split()
+)  # the canaries' owners: one name, one prefix, one secret per canary
 
 
 @dataclass(frozen=True)
@@ -55,13 +63,16 @@ class Canary:
 
 
 def make_canaries(repeats: Sequence[int], n_digits: int = 6, seed: int = 0) -> list[Canary]:
-    """One canary per entry of ``repeats``, each with its own name and random secret."""
+    """One canary per entry of ``repeats``, each with its own name (so its own prefix)
+    and its own random secret (secrets are redrawn until all differ)."""
     if len(repeats) > len(NAMES):
-        raise ValueError(f"at most {len(NAMES)} canaries")
+        raise ValueError(f"at most {len(NAMES)} canaries (one per name), got {len(repeats)}")
     rng = np.random.default_rng(seed)
-    out = []
+    out: list[Canary] = []
     for name, r in zip(NAMES, repeats, strict=False):
         secret = "".join(str(d) for d in rng.integers(0, 10, n_digits))
+        while secret in {c.secret for c in out}:
+            secret = "".join(str(d) for d in rng.integers(0, 10, n_digits))
         out.append(Canary(f"{name}'s door code is ", secret, int(r)))
     return out
 
@@ -148,3 +159,27 @@ def exposure(
         log_cdf = float(stats.skewnorm.logcdf(x, *params))  # ln P(candidate ≤ canary)
         extrapolated = min(max_exp, max(0.0, -log_cdf / math.log(2)))
     return Exposure(extrapolated, rank_exp, max_exp, x, others)
+
+
+def expected_rank(exposure_bits: float, n_digits: int = 6) -> float:
+    """Where a secret of ``exposure_bits`` sits, on average, in the model's order of all
+    ``10**n_digits`` candidates: rank ≈ |R| · 2^-e (Def. 4 solved for the rank)."""
+    return 10.0**n_digits * 2.0 ** (-exposure_bits)
+
+
+def extracted(exposures: Sequence[float], guesses: int, n_digits: int = 6) -> int:
+    """How many of the secrets with these exposures an attacker who scores every
+    candidate with the model and tries them in its order recovers within ``guesses``
+    tries: those with an expected rank ≤ ``guesses``, i.e. e ≥ log2(|R| / guesses)."""
+    if guesses < 1:
+        raise ValueError(f"guesses must be at least 1, got {guesses}")
+    return sum(expected_rank(e, n_digits) <= guesses for e in exposures)
+
+
+def by_repeats(rows: Sequence[dict]) -> dict[int, np.ndarray]:
+    """Exposures grouped by repetition level: ``rows`` are dicts with ``repeats`` and
+    ``exposure`` (an exposure curve's rows at one step, or a table made here)."""
+    out: dict[int, list[float]] = {}
+    for row in rows:
+        out.setdefault(int(row["repeats"]), []).append(float(row["exposure"]))
+    return {r: np.array(v) for r, v in sorted(out.items())}

@@ -102,7 +102,54 @@ def _strict_platform_judge(attempt, scores_t, labels_t, scores, labels, grid, **
     )
 
 
+GUESSES = 100  # the attacker of exercise 12.guess_budget may try this many codes
+
+
+def _counts(by_level, guesses):
+    from ..business import privacy
+
+    return {int(r): privacy.extracted(v, guesses) for r, v in by_level.items()}
+
+
+def _guess_budget_solution(by_level, **_: object):
+    # extracted when the rank 2^-e |R| <= G, i.e. exposure e >= log2(|R| / G) ≈ 13.3 bits
+    return _counts(by_level, GUESSES)
+
+
+def _guess_budget_judge(attempt, by_level, **_: object) -> None:
+    if not isinstance(attempt, dict):
+        raise AssertionError(
+            f"store a dict {{repeats: number of canaries extracted}}, one entry per level, "
+            f"not a {type(attempt).__name__}"
+        )
+    got = {int(r): int(v) for r, v in attempt.items()}
+    want = _guess_budget_solution(by_level)
+    assert set(got) == set(want), f"keys {sorted(got)}: one entry per level, {sorted(want)}"
+    if got == want:
+        return
+    for g in (10, 1000):
+        if got == _counts(by_level, g):
+            raise AssertionError(
+                f"those are the counts for G = {g:,} guesses; this attacker may try {GUESSES}"
+            )
+    if got == {r: len(by_level[r]) - k for r, k in want.items()}:
+        raise AssertionError(
+            "those are the canaries the attacker does NOT extract: a secret is extracted when "
+            "its rank 2^-e |R| is at most G, i.e. when its exposure is at least log2(|R| / G)"
+        )
+    raise AssertionError(
+        f"expected {want}: for each level, count the exposures e with 10**6 * 2**-e <= {GUESSES} "
+        "(or privacy.extracted(values, guesses))"
+    )
+
+
 EXERCISES = [
+    Exercise(
+        "12.guess_budget",
+        "derive",
+        judge=_guess_budget_judge,
+        solution=_guess_budget_solution,
+    ),
     Exercise(
         "12.strict_platform",
         "derive",

@@ -178,7 +178,13 @@ curve = meta["loss_curve"]
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(np.arange(len(curve)) * 10, curve)
 ax.set(xlabel="step", ylabel="training loss (nats/char)", yscale="log")
-ax.set_title(f"Training (synthetic catalog, {meta['mode']} mode)", fontsize=10)
+ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5) if min(curve) / 1.3 <= t <= max(curve) * 1.3]
+ax.set_yticks(ticks, [f"{t:g}" for t in ticks])  # a few plain major ticks on the log axis
+ax.minorticks_off()
+ax.set_title(
+    f"Training on the synthetic catalog ({meta['mode']}-mode model; {session.mode} mode)",
+    fontsize=10,
+)
 plt.show()
 assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"], "loss fell"
 

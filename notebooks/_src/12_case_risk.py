@@ -67,19 +67,29 @@ print(f"{n_texts} texts of {text_len} characters; exposure against {n_candidates
 # $\log_2 e \approx 1.44$ bits on average. A secret the model would print first has
 # exposure $\log_2 |R|$ — here $\log_2 10^6 \approx 19.9$ bits for six digits.
 #
-# We plant five canaries ("Ada's door code is 865230."), repeated 0, 1, 4, 16 and 64
-# times among the catalog lines. The one repeated 0 times is the control.
+# One canary per repetition level would be one draw per level: a code can be easy or
+# hard to learn for reasons of its own (its digits, its owner's name). So we plant
+# **ten canaries at each of five levels**, repeated 0, 1, 4, 16 and 64 times among the
+# catalog lines: fifty made-up people ("Ada's door code is 865230."), each with a name
+# and a code of their own. The ten repeated 0 times are the controls: their exposure is
+# what chance gives.
 
 # %%
 from aigc_course.business import catalog, catalog_lm, privacy
 
-canaries = catalog_lm.default_canaries()
+per_level = by_mode(smoke=4, workshop=10, full=10)  # canaries per level (smoke: seconds)
+canaries = catalog_lm.default_canaries(per_level)
+levels = catalog_lm.CANARY_REPEATS
 sizes = by_mode(smoke={"n_items": 300, "n_test": 50}, workshop={}, full={})
 data = catalog_lm.catalog_data(**sizes)
 planted = privacy.plant_canaries(catalog.corpus(data.train), canaries, seed=0)
-for c in canaries:
+for c in canaries[: len(levels)]:
     print(f"{c.repeats:3d} x  {c.line().strip()!r}  ({planted.count(c.line())} in the text)")
+print(f"... {len(canaries)} canaries in all, {per_level} per level;", end=" ")
+print(f"{sum(c.repeats for c in canaries)} planted lines")
 print(f"training text: {len(planted):,} characters; data: {data.source}")
+assert all(planted.count(c.line()) == c.repeats for c in canaries)
+assert all(sum(c.repeats == r for c in canaries) == per_level for r in levels)
 
 # %% [markdown]
 # Now train (smoke) or load (workshop) the model. The training function measures the
@@ -116,66 +126,184 @@ else:
     catalog_lm.save_catalog_lm(run_dir("12_case_risk") / "canary_lm", model, meta)
     status = f"trained ({session.mode} mode, data: {meta['data_source']}), saved in the run folder"
 print(status, "|", meta["metrics"])
+assert meta["canaries"] == [c.to_dict() for c in canaries], "trained with these canaries"
 assert meta["metrics"]["final_train_loss"] < 0.7 * meta["metrics"]["first_loss"], "loss fell"
 
 # %% [markdown]
-# The exposure of each canary, measured again now on the final model, with the
-# distribution of the log-perplexities of the random alternatives it is ranked against:
+# The exposure of every canary, measured again now on the final model, each against
+# random alternative codes after its own prefix. The last point of the training curve
+# in the sidecar was measured on this same model with the same alternatives, so the two
+# must agree.
 
 # %%
-exposures = {
-    c.repeats: privacy.exposure(model, tok, c, n_candidates=n_candidates) for c in canaries
-}
-for r, e in exposures.items():
-    print(
-        f"repeats {r:3d}: canary {e.canary_bits:5.1f} bits, alternatives "
-        f"{np.median(e.candidate_bits):5.1f} bits (median); exposure {e.exposure:5.2f} bits "
-        f"(rank-based {e.rank_exposure:4.1f}, max {e.max_exposure:.1f})"
-    )
+exposures = [privacy.exposure(model, tok, c, n_candidates=n_candidates) for c in canaries]
+last = [row for row in meta["exposure_curve"] if row["step"] == meta["metrics"]["steps"]]
+gap = max(abs(row["exposure"] - exposures[row["canary"]].exposure) for row in last)
+print(f"{len(exposures)} canaries measured; largest difference from the sidecar {gap:.3f} bits")
+assert len(last) == len(canaries) and gap < 0.05, "the sidecar's last point is this model"
 
 # %% [markdown]
-# Two estimates are printed. The **rank-based** one counts how many of the sampled
-# alternatives the model prefers to the canary; with $K$ samples it cannot exceed
-# $\log_2 (K+1)$. The **extrapolated** one fits a skew-normal distribution to the
-# alternatives' log-perplexities and reads off how far in its tail the canary lies
-# (Carlini et al., Sec. 4.3): it can tell apart secrets that are all ranked first.
+# Per level, the median and the range (min–max) over its canaries, for two estimates.
+# The **rank-based** one counts how many of the $K$ sampled alternatives the model
+# prefers to the canary; it cannot exceed $\log_2 (K+1)$. The **extrapolated** one fits a
+# skew-normal distribution to the alternatives' log-perplexities and reads off how far in
+# its tail the canary lies (Carlini et al., Sec. 4.3): it can tell apart secrets that are
+# all ranked first. The rest of the notebook uses the extrapolated one.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+from IPython.display import Markdown, display
+
+from aigc_course.business import report
+
+
+def grouped(values):
+    return privacy.by_repeats([{"repeats": c.repeats, "exposure": v} for c, v in values])
+
+
+by_level = grouped((c, e.exposure) for c, e in zip(canaries, exposures, strict=True))
+rank_level = grouped((c, e.rank_exposure) for c, e in zip(canaries, exposures, strict=True))
+max_bits = exposures[0].max_exposure
+rows = [
+    (r, len(v), f"{np.median(v):.1f}", f"{v.min():.1f} – {v.max():.1f}")
+    + (f"{np.median(rank_level[r]):.1f}", f"{rank_level[r].min():.1f} – {rank_level[r].max():.1f}")
+    for r, v in by_level.items()
+]
+header = ("repeats", "canaries", "median (bits)", "min – max", "rank-based median", "min – max")
+display(Markdown(report.markdown_table(rows, header)))
+print(f"log2 |R| = {max_bits:.1f} bits; rank-based cap log2(K+1) = {np.log2(n_candidates + 1):.1f}")
+print(f"data: {data.source}; model: {status}")
+
+# %% [markdown]
+# The figure: exposure while training (median and range per level), every canary of the
+# final model as a dot with its level's median as a bar, and where two canaries rank
+# among their own random alternatives: the middle one of the 64-repeat level and the
+# middle control, each line drawn on its own histogram.
+
+
+# %%
+def middle(r):  # the canary of level r at the median (the upper one of an even count)
+    idx = [j for j, c in enumerate(canaries) if c.repeats == r]
+    return idx[np.argsort([exposures[j].exposure for j in idx])[len(idx) // 2]]
+
+
 curve = meta["exposure_curve"]
-for r in sorted({row["repeats"] for row in curve}):
-    pts = [(row["epochs"], row["exposure"]) for row in curve if row["repeats"] == r]
-    axes[0].plot(*zip(*pts, strict=True), "o-", label=f"{r} repeats")
-axes[0].axhline(exposures[0].max_exposure, ls=":", c="k", label="log2 |R| (always first)")
-axes[0].set(xlabel="epochs of training", ylabel="exposure (bits)", title="Exposure while training")
+steps = sorted({row["step"] for row in curve})
+epochs = [next(row["epochs"] for row in curve if row["step"] == s) for s in steps]
+at_step = [privacy.by_repeats([row for row in curve if row["step"] == s]) for s in steps]
+colour = {r: f"C{i}" for i, r in enumerate(levels)}
+guess_lines = {g: np.log2(10 ** len(canaries[0].secret) / g) for g in (10, 1000)}
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.9))
+for r in levels:
+    v = [a[r] for a in at_step]
+    axes[0].plot(epochs, [np.median(x) for x in v], "o-", c=colour[r], label=f"{r} repeats")
+    lo, hi = [x.min() for x in v], [x.max() for x in v]
+    axes[0].fill_between(epochs, lo, hi, color=colour[r], alpha=0.15)
+axes[0].axhline(max_bits, ls=":", c="k", label="log2 |R| (always first)")
+axes[0].set(xlabel="epochs of training", ylabel="exposure (bits)")
+axes[0].set_title("While training: median, min–max", fontsize=10)
 axes[0].legend(fontsize=7)
-top, control = exposures[max(exposures)], exposures[0]  # each against its own alternatives
-bins = np.linspace(0, max(top.candidate_bits.max(), control.candidate_bits.max()), 50)
-axes[1].hist(top.candidate_bits, bins=bins, color="C3", alpha=0.3, label="its random secrets")
-axes[1].axvline(top.canary_bits, c="C3", label=f"canary ({max(exposures)} repeats)")
-axes[1].hist(control.candidate_bits, bins=bins, color="C0", alpha=0.3, label="its random secrets")
-axes[1].axvline(control.canary_bits, c="C0", ls="--", label="control (0 repeats)")
-axes[1].set(xlabel="log-perplexity of the secret (bits)", title="Where each canary ranks")
-axes[1].legend(fontsize=7)
-fig.suptitle(f"Canaries in the synthetic catalog ({session.mode} mode, {meta['mode']}-mode model)")
+jitter = np.random.default_rng(0)
+for i, (r, v) in enumerate(by_level.items()):
+    axes[1].plot(i + jitter.uniform(-0.15, 0.15, len(v)), v, "o", c=colour[r], ms=4, alpha=0.7)
+    axes[1].plot([i - 0.3, i + 0.3], [np.median(v)] * 2, c="k", lw=2.5)
+for (g, line), ls in zip(guess_lines.items(), ("--", ":"), strict=True):
+    axes[1].axhline(line, c="grey", ls=ls, label=f"extracted with {g:,} guesses (above)")
+axes[1].set_xticks(range(len(by_level)), [str(r) for r in by_level])
+axes[1].set(xlabel="repeats in the training text", ylabel="exposure (bits)")
+axes[1].set_title("Final model: each canary (dot), median (bar)", fontsize=10)
+axes[1].legend(fontsize=7, loc="upper left")
+pair = [middle(max(levels)), middle(0)]
+bins = np.linspace(0, max(exposures[j].candidate_bits.max() for j in pair), 50)
+for j, ls in zip(pair, ("-", "--"), strict=True):
+    c, e = canaries[j], exposures[j]
+    name = c.prefix.split("'")[0]
+    axes[2].hist(e.candidate_bits, bins, color=colour[c.repeats], alpha=0.3)
+    axes[2].axvline(e.canary_bits, c=colour[c.repeats], ls=ls, label=f"{name}'s code")
+    axes[2].plot([], [], "s", c=colour[c.repeats], alpha=0.3, label=f"random codes, {name}")
+axes[2].set(xlabel="log-perplexity of the code (bits)", ylabel="alternatives")
+axes[2].set_title(
+    f"Where two canaries rank ({canaries[pair[0]].repeats} and 0 repeats)", fontsize=10
+)
+axes[2].legend(fontsize=7)
+fig.suptitle(
+    f"{len(canaries)} canaries in the synthetic catalog ({session.mode} mode, "
+    f"{meta['mode']}-mode model)"
+)
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What the figure shows, checked below: the control's exposure stays near what chance
-# gives, and exposure **rises with the number of repetitions**; the line repeated most
-# is learnt within the first epochs. A secret seen once is the case that matters most
-# for real data (one customer, one ticket): its exposure is the figure a privacy review
-# should ask for. **Deduplicating** the training data turns every repeated secret into a
-# once-seen one, which is why it is the first mitigation; differential privacy in
-# training (DP-SGD) bounds exposure for all of them, at a cost in quality.
+# ### What an exposure means: a threat model
+#
+# Exposure is a number of bits; whether it is a leak depends on the attacker. Ours can
+# score every possible six-digit code with the model (white-box access, or an API that
+# returns log-probabilities), sorts the codes from most to least likely, and tries them
+# in that order, with $G$ tries before it is stopped (a keypad that locks, a rate
+# limit). An exposure of $e$ bits means that the true code ranks about $2^{-e}\,|R|$
+# among all candidates, so the attacker **extracts the secret when its rank
+# $2^{-e}\,|R| \le G$**, that is when $e \ge \log_2(|R| / G)$. No number of bits is safe
+# in itself, only safe against a number of guesses: an attacker with more tries, or who
+# knows some of the digits, moves the line. Below, for $G = 10$ and $G = 1{,}000$ door-code
+# attempts, how many canaries of each level would be extracted (with 95 % Wilson
+# intervals on the share; the rank is the extrapolated estimate).
 
 # %%
-exp_by_r = {r: e.exposure for r, e in exposures.items()}
-print({r: round(v, 2) for r, v in exp_by_r.items()})
-assert exp_by_r[0] < 5, "the control canary is not memorised"
-assert exp_by_r[64] > exp_by_r[0] + 4, "64 repetitions expose the secret"
-assert exp_by_r[64] >= exp_by_r[4], "more repetitions, more exposure"
+from aigc_course.business.stats import wilson_interval
+
+budgets = tuple(guess_lines)  # guesses the attacker may try
+for g, line in guess_lines.items():
+    print(f"G = {g:5,d}: extracted when exposure ≥ log2(|R| / G) = {line:.1f} bits")
+extracted = {r: {g: privacy.extracted(v, g) for g in budgets} for r, v in by_level.items()}
+print(f"{'repeats':>7s}  " + "  ".join(f"{f'extracted, G = {g:,}':>26s}" for g in budgets))
+for r, v in by_level.items():
+    cells = []
+    for g in budgets:
+        lo, hi = wilson_interval(extracted[r][g], len(v))
+        cells.append(f"{extracted[r][g]:2d}/{len(v)} [{lo:4.0%}, {hi:4.0%}]")
+    print(f"{r:7d}  " + "  ".join(f"{c:>26s}" for c in cells))
+
+# %% [markdown]
+# What the table, the figure and the counts show, checked in the cell below. The
+# controls sit where chance puts them: a median near 1 bit, and now and then one higher
+# (among ten codes at random ranks, one in the top 2 %, about 6 bits, turns up about one
+# time in five). Exposure **rises with the number of repetitions**, and from 16
+# repetitions on every canary lies above every control. Whether a secret seen *once* is exposed at all, ten canaries per level do not
+# settle here: its range overlaps the controls' (the rank test below says how far apart
+# the two levels are). The threat model turns this into risk: an attacker with 1,000
+# guesses extracts every secret seen 16 or 64 times on this model and none seen once; one
+# with 10 guesses extracts only some of the most repeated ones. Above
+# $\log_2(K+1)$ bits the rank is the fitted tail's estimate, not a count.
+#
+# A secret seen once is the case that matters most for real data (one customer, one
+# ticket), and a secret repeated in many tickets is the one that leaks. **Deduplicating**
+# the training data turns every repeated secret into a once-seen one, which is why it is
+# the first mitigation; differential privacy in training (DP-SGD) bounds exposure for
+# all of them, at a cost in quality.
+
+# %%
+median_bits = {r: float(np.median(v)) for r, v in by_level.items()}
+print("median exposure (bits):", {r: round(m, 2) for r, m in median_bits.items()})
+top_level = max(levels)
+margin = by_mode(smoke=3, workshop=10, full=10)  # bits; the smoke model trains for seconds
+assert median_bits[0] < 4, "the controls are not memorised"
+assert median_bits[top_level] > median_bits[0] + margin, (
+    f"{top_level} repetitions expose the secrets"
+)
+assert extracted[0][max(budgets)] <= 1, "chance alone extracts (almost) no control"
+from scipy.stats import mannwhitneyu
+
+once_vs_none = mannwhitneyu(by_level[1], by_level[0], alternative="greater").pvalue
+print(f"seen once vs controls: one-sided Mann-Whitney p = {once_vs_none:.3f}")
+if not smoke:  # the trained model: every level apart from the controls
+    assert by_level[top_level].min() > by_level[0].max(), (
+        f"every {top_level}-repeat canary above every control"
+    )
+    assert median_bits[16] > median_bits[1] and median_bits[4] > median_bits[0], "more repeats"
+    assert by_level[16].min() > by_level[0].max(), "from 16 repeats on, above every control"
+    assert extracted[1][1000] == 0 and extracted[16][1000] == extracted[64][1000] == per_level
+    assert extracted[64][10] < per_level, "10 guesses get only some of the 64-repeat secrets"
 
 # %% [markdown]
 # > **Common mistake.** Testing for memorisation by *prompting* the model with the
@@ -242,7 +370,7 @@ for k, sc in pii_scores.items():
 # still personal data; here it counts against precision because it is not a card.)
 #
 # Now the canaries of this section. The door codes are secrets, but nothing about six
-# digits says "personal": the redactor cannot see them. Give the same five people a
+# digits says "personal": the redactor cannot see them. Give the same fifty people a
 # **PII-shaped** secret instead, a mobile number or a card number, planted with the same
 # repetitions, and count the copies that would reach the model, with and without
 # redaction (no retraining needed: what is not in the text cannot be learnt from it).
@@ -250,7 +378,8 @@ for k, sc in pii_scores.items():
 # %%
 rng = np.random.default_rng(0)
 shaped = []
-for c, kind in zip(canaries, ("phone", "card", "phone", "card", "phone"), strict=True):
+for i, c in enumerate(canaries):
+    kind = ("phone", "card")[i % 2]
     if kind == "phone":
         secret = "1" + str(rng.integers(3, 10)) + "".join(map(str, rng.integers(0, 10, 9)))
     else:
@@ -277,7 +406,7 @@ pii_precision = pii_tp / (pii_tp + sum(sc.false_positives for sc in pii_scores.v
 print(f"all types pooled: recall {pii_recall:.1%}, precision {pii_precision:.1%}")
 
 # %% [markdown]
-# Redaction removes every copy of the PII-shaped secrets, including the one repeated 64
+# Redaction removes every copy of the PII-shaped secrets, including the ones repeated 64
 # times whose exposure we measured above, and touches nothing else in the catalog. It
 # does nothing for the door codes. So redaction is the *first* control, not the only
 # one: secrets without a shape (a door code in a ticket, a password in a chat) need
@@ -404,7 +533,10 @@ axes[0].set(
 axes[0].legend(fontsize=8)
 axes[1].plot(lengths, [k / n_texts for k in detect], "o-", c="C3")
 axes[1].set(xlabel="characters of text", ylabel="detection rate at z ≥ 4", ylim=(-0.05, 1.05))
-fig.suptitle(f"Watermark on {n_texts} texts of the canary model ({session.mode} mode)")
+fig.suptitle(
+    f"Watermark on {n_texts} texts of the canary model (trained on the synthetic catalog; "
+    f"{session.mode} mode)"
+)
 plt.tight_layout()
 plt.show()
 
@@ -529,7 +661,7 @@ fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
 axes[0].plot(grid, [r.fpr for r in sweep], "o-", label="false-positive rate")
 axes[0].plot(grid, [r.fnr for r in sweep], "s-", label="false-negative rate")
 axes[0].set(xlabel="threshold on the keyword score", ylabel="rate", title="Tuning templates")
-axes[0].legend()
+axes[0].legend(loc="upper center", bbox_to_anchor=(0.42, 1.0), fontsize=8)
 held_sweep = [moderation.evaluate_filter(scores, labels, t) for t in grid]
 for name, (cfp, cfn) in costs.items():
     label = name.replace("$", r"\$")  # a bare $ starts mathtext in matplotlib
@@ -537,7 +669,11 @@ for name, (cfp, cfn) in costs.items():
         ax.plot(grid, [r.cost_per_1000(cfp, cfn) for r in sw], "o-", label=label)
         ax.axvline(best[name].threshold, ls=":", c=ax.lines[-1].get_color())
 for ax, title in ((axes[1], "Tuning: choose"), (axes[2], "Held-out templates: report")):
-    ax.set(xlabel="threshold", ylabel="cost per 1,000 messages ($)", yscale="log", title=title)
+    ax.set(xlabel="threshold", ylabel=r"cost per 1,000 messages (\$)", yscale="log", title=title)
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in (100, 200, 300, 500, 1000, 2000, 5000) if lo <= t <= hi]
+    ax.set_yticks(ticks, [f"{t:,}" for t in ticks])  # plain dollars, no minor labels
+    ax.minorticks_off()
     ax.legend(fontsize=8)
 fig.suptitle(f"Keyword filter on synthetic marketplace messages ({session.mode} mode)")
 plt.tight_layout()
@@ -906,14 +1042,10 @@ print(f"hidden passage found (longest {found.longest[0]} chars); nonsense: {foun
 # Before a model ships, someone answers a short list of questions about its data. Here
 # each answer is computed from what this notebook did, not typed in.
 #
-# A privacy row needs a **threat model**, not a bare number of bits. Ours: the attacker
-# can score every possible six-digit code with the model (white-box access, or an API
-# that returns log-probabilities), tries them in the model's order, and is allowed
-# 1,000 tries (say, a keypad that locks after that). An exposure of $e$ bits means the
-# true code sits, on average, at rank $|R| / 2^e$ of that order, so the secret is safe
-# against this attacker while $|R| / 2^e$ exceeds the 1,000 allowed guesses, that is
-# while $e < \log_2(10^6 / 1000) \approx 10$ bits. An attacker with more tries, or with
-# part of the code, moves that line.
+# A privacy row needs the **threat model** of section 1, not a bare number of bits:
+# the attacker scores every code with the model and may try $G = 1{,}000$ of them (a
+# keypad that locks after that), so a secret is extracted when its rank
+# $2^{-e}\,|R| \le G$. The rows count the canaries that attacker would extract.
 
 # %%
 import hashlib
@@ -923,9 +1055,22 @@ from IPython.display import Markdown, display
 from aigc_course.business import report
 
 sha = hashlib.sha256(planted.encode()).hexdigest()[:16]
-once = exp_by_r[1]
 allowed_guesses = 1000  # threat model: the attacker can try this many codes
-guesses_once = 2 ** (exposures[1].max_exposure - once)  # |R| / 2^exposure, on average
+k_once, n_once = privacy.extracted(by_level[1], allowed_guesses), len(by_level[1])
+k_top, n_top = privacy.extracted(by_level[max(levels)], allowed_guesses), len(by_level[max(levels)])
+
+
+def spread(r):  # median [min, max] exposure of level r, in bits
+    v = by_level[r]
+    return f"{np.median(v):.1f} [{v.min():.1f}, {v.max():.1f}] bits"
+
+
+print(f"seen once: {spread(1)}, {k_once}/{n_once} extracted with {allowed_guesses:,} guesses")
+
+# %% [markdown]
+# The checklist, each answer computed above:
+
+# %%
 checklist = [
     ("Training data source known and recorded", "yes", data.source),
     ("Licence of the training data", "yes", "generated by the course package (its licence)"),
@@ -938,11 +1083,15 @@ checklist = [
         f"redactor recall {pii_recall:.0%}, precision {pii_precision:.0%} on synthetic lines",
     ),
     (
-        f"A secret seen once needs more than {allowed_guesses:,} guesses",
-        "yes" if guesses_once > allowed_guesses else "**no**",
-        f"{once:.1f} bits: about {guesses_once:,.0f} guesses",
+        f"No secret seen once is extracted with {allowed_guesses:,} guesses",
+        "yes" if k_once == 0 else f"**no**: {k_once}/{n_once}",
+        f"seen once: {spread(1)}; extracted when ≥ {guess_lines[allowed_guesses]:.1f} bits",
     ),
-    ("Duplicates removed before training", "**no**", f"64-repeat canary: {exp_by_r[64]:.1f} bits"),
+    (
+        "Duplicates removed before training",
+        "**no**",
+        f"seen {max(levels)}x: {spread(max(levels))}, {k_top}/{n_top} extracted",
+    ),
     (
         "Generated text watermarked",
         "yes",
@@ -971,7 +1120,8 @@ display(Markdown(report.markdown_table(checklist, ("question", "answer", "eviden
 from aigc_course.business.regulation import RULES
 
 evidence = {
-    "privacy": f"secret seen once {once:.1f} bits (~{guesses_once:,.0f} guesses); no dedup",
+    "privacy": f"secrets seen once: {k_once}/{n_once} extracted with {allowed_guesses:,} "
+    f"guesses; seen {max(levels)}x: {k_top}/{n_top}; no dedup",
     "provenance": f"watermark found in {detect[-1]}/{n_texts} texts of {lengths[-1]} chars",
     "harmful content": f"filter: threats missed {missed}/{threat.sum()} (held out)",
     "false claims": f"greedy copy fully faithful {f_plain.mean():.0%} (notebook 10 checker)",
@@ -999,8 +1149,10 @@ card = {
     },
     "Training data": {"source": data.source, "sha256 (prefix)": sha},
     "Measured risks": {
-        "exposure, secret seen once": f"{exp_by_r[1]:.1f} bits (max {exposures[1].max_exposure:.1f})",
-        "exposure, secret seen 64x": f"{exp_by_r[64]:.1f} bits",
+        "exposure, secrets seen once (median [min, max])": f"{spread(1)} (max {max_bits:.1f})",
+        f"exposure, secrets seen {max(levels)}x": spread(max(levels)),
+        f"extracted with {allowed_guesses:,} guesses": f"seen once {k_once}/{n_once}, "
+        f"{max(levels)}x {k_top}/{n_top}",
         f"watermark detection at {lengths[-1]} chars": f"{detect[-1]}/{n_texts}",
         "watermark false positives": f"{fp}/{2 * n_texts} [{fp_lo:.0%}, {fp_hi:.0%}]",
         "watermark setting": f"γ={gamma}, δ={delta}, entropy ≥ {min_entropy} nats",
@@ -1089,11 +1241,31 @@ context = dict(scores_t=scores_t, labels_t=labels_t, scores=scores, labels=label
 check("12.strict_platform", (child_threshold, child_cost), **context)
 
 # %% [markdown]
+# **Exercise 4 — a guess budget.** A leaked copy of the model reaches an attacker who can
+# try $G = 100$ door codes before the keypad locks. Using the threat model of section 1
+# and the exposures `by_level` (a dict: repetitions → the exposures of that level's
+# canaries, in bits), count for each level how many canaries this attacker would extract,
+# and store the counts as a dict `extracted_100 = {repeats: count}`. Which levels move
+# compared with $G = 10$ and $G = 1{,}000$, and why does deduplication help?
+
+# %%
+extracted_100 = None  # {repeats: number of canaries extracted with 100 guesses}
+
+# %% [markdown]
+# Self-check:
+
+# %%
+check("12.guess_budget", extracted_100, by_level=by_level)
+
+# %% [markdown]
 # ## Summary
 #
 # * **Privacy** is measurable: a canary's exposure (bits) says how far up the model's
-#   ranking a secret has climbed. It grows with repetitions and training; deduplication
-#   and differential privacy are the mitigations, and exposure is how to check them.
+#   ranking a secret has climbed, and several canaries per repetition level give a median
+#   and a range rather than one draw. Bits become a risk through a **threat model**: an
+#   attacker with $G$ guesses extracts a secret whose rank $2^{-e}\,|R|$ is at most $G$.
+#   Exposure grows with repetitions and training; deduplication and differential privacy
+#   are the mitigations, and exposure is how to check them.
 # * **Redaction** is the first privacy control: patterns plus check digits (Luhn,
 #   MOD 11-2, mod 97) find PII-shaped secrets with measured precision and recall, and
 #   remove every copy before training; secrets without a shape get through, and spelt-out
@@ -1118,7 +1290,10 @@ check("12.strict_platform", (child_threshold, child_cost), **context)
 
 # %%
 print(f"mode: {session.mode}; data: {data.source}; model: {status}")
-print(f"canary exposure (bits) by repeats: { {r: round(v, 1) for r, v in exp_by_r.items()} }")
+print(f"canary exposure by repeats ({per_level} canaries per level, median [min, max]):")
+print("  " + "; ".join(f"{r}: {spread(r)}" for r in levels))
+print(f"  extracted of {per_level} (G = 10 guesses | G = 1,000):", end=" ")
+print("; ".join(f"{r} repeats {extracted[r][10]} | {extracted[r][1000]}" for r in levels))
 print(
     f"watermark detection at {lengths[-1]} chars: {detect[-1]}/{n_texts}; "
     f"false positives {fp}/{2 * n_texts}"
