@@ -182,10 +182,10 @@ def bpe_bits_per_char(
         (bits/char, total nats, characters scored).
     """
     ids = torch.tensor(tokenizer.encode(text).ids, dtype=torch.long)
+    if ids.numel() < 2:
+        raise ValueError(f"{text!r} is a single token or none: nothing to score")
     nll = sequence_nll(model, ids, context=context)
     chars = len(tokenizer.decode(ids[1:].tolist()))
-    if chars == 0:
-        raise ValueError("the text holds a single token: nothing to score")
     nats = nll.sum().item()
     return nats / chars / math.log(2), nats, chars
 
