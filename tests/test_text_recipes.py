@@ -147,14 +147,14 @@ def _tiny_scaling_config(vocab_size):
     )
 
 
-def test_training_prefix_cuts_at_a_document_start(data):
+def test_training_prefix_cuts_after_a_paragraph(data):
     from aigc_course.recipes.text_scaling import training_prefix
 
     assert training_prefix(data, 1.0) == data.train_text
     half = training_prefix(data, 0.5)
-    assert data.train_text.startswith(half) and len(half) <= len(data.train_text) // 2
-    inside = [d for d in data.corpus.doc_starts if 0 < d <= len(data.train_text) // 2]
-    assert len(half) == (inside[-1] if inside else len(data.train_text) // 2)
+    target = len(data.train_text) // 2
+    assert data.train_text.startswith(half) and half.endswith("\n\n")
+    assert len(half) <= target and "\n\n" not in data.train_text[len(half) - 1 : target]
     for bad in (0.0, 1.5, -0.2):
         with pytest.raises(ValueError, match="fraction"):
             training_prefix(data, bad)
