@@ -1121,9 +1121,9 @@ print("quality bands hold")
 # `text_scaling` (written by `aigc-course recipes text_scaling`, one thread on a CPU)
 # trained the quick recipe of the appendix (4 layers × 128, 2,000 steps of 12 windows of
 # 64 characters, about two CPU-minutes) on the first 25 %, 50 % and 100 % of the training
-# text, each cut at the start of a pydoc topic, with seeds 0 and 1. Every run takes the
-# **same number of steps**: equal compute, so the smaller shares are read more times
-# over. Beside it, Kneser-Ney models fitted on the same shares, their order chosen on the
+# text, each cut after the last blank line before that share (pydoc's topics are too few
+# and long to cut between them), with seeds 0 and 1. Every run takes the **same number
+# of steps**: equal compute, so the smaller shares are read more times over. Beside it, Kneser-Ney models fitted on the same shares, their order chosen on the
 # validation part at each share. All are scored on the test part, in bits/char.
 
 # %%
