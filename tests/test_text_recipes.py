@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import pytest
@@ -135,3 +136,111 @@ def test_benchmarks_record_is_what_load_pretrained_reads(data, tmp_path, monkeyp
         assert meta[key]["data"]["sha256"] == data.corpus.sha256
         assert meta[key]["metrics"]["steps_done"] == LMTrainConfig.tiny().steps
     assert json.loads(path.read_text())["replicates"] == meta["replicates"]
+
+
+# -- text_scaling: data scaling, and characters vs BPE tokens at equal compute -------------
+
+
+def _tiny_scaling_config(vocab_size):
+    return GPTConfig.tiny(vocab_size), LMTrainConfig(
+        steps=25, batch_size=4, block_size=32, lr=3e-3, warmup=5
+    )
+
+
+def test_training_prefix_cuts_after_a_paragraph(data):
+    from aigc_course.recipes.text_scaling import training_prefix
+
+    assert training_prefix(data, 1.0) == data.train_text
+    half = training_prefix(data, 0.5)
+    target = len(data.train_text) // 2
+    assert data.train_text.startswith(half) and half.endswith("\n\n")
+    assert len(half) <= target and "\n\n" not in data.train_text[len(half) - 1 : target]
+    for bad in (0.0, 1.5, -0.2):
+        with pytest.raises(ValueError, match="fraction"):
+            training_prefix(data, bad)
+
+
+def test_bpe_bits_per_char_is_total_nats_over_characters():
+    import math
+
+    import torch.nn.functional as F
+
+    from aigc_course.hf import train_bpe
+    from aigc_course.recipes.text_scaling import bpe_bits_per_char
+
+    text = "def f(x):\n    return x + 1\n" * 40
+    tok = train_bpe([text], vocab_size=300)
+    sample = "def g(y):\n    return y + 2\n"
+    ids = torch.tensor(tok.encode(sample).ids)
+    assert ids.numel() <= 33  # one window of 32 inputs scores every token after the first
+    torch.manual_seed(0)
+    model = GPT(GPTConfig.tiny(tok.get_vocab_size())).eval()
+    with torch.no_grad():
+        logits, _ = model(ids[None, :-1])
+    by_hand = F.cross_entropy(logits[0], ids[1:], reduction="sum").item()
+    chars = len(sample) - len(tok.decode(ids[:1].tolist()))  # the first token is not scored
+    bpc, nats, scored = bpe_bits_per_char(model, tok, sample, context=32)
+    assert scored == chars and abs(nats - by_hand) < 1e-4
+    assert abs(bpc - by_hand / chars / math.log(2)) < 1e-6
+    per_token = by_hand / (ids.numel() - 1) / math.log(2)
+    assert abs(bpc - per_token) > 0.1  # per character is not per token
+    with pytest.raises(ValueError, match="single token"):
+        bpe_bits_per_char(model, tok, "d", context=32)
+
+
+def test_cpu_budget_stops_training(data):
+    from aigc_course.recipes.text_scaling import CPUBudget
+    from aigc_course.training.lm import fit_lm
+
+    model = GPT(GPTConfig.tiny(data.tokenizer.vocab_size))
+    clock = CPUBudget(budget=1e-9)
+    hist = fit_lm(model, data.train_ids, LMTrainConfig.tiny(), callbacks=[clock])
+    assert hist.steps == 1 and clock.seconds > 0
+
+
+def test_text_scaling_record_is_what_load_pretrained_reads(data, tmp_path):
+    from aigc_course.checkpoint import save_record
+    from aigc_course.recipes.text_scaling import RECIPE, text_scaling
+
+    fractions, seeds = (0.5, 1.0), (0, 1)
+    record = text_scaling(
+        data, fractions, seeds, orders=(2, 3), vocabs=(300, 400), config=_tiny_scaling_config
+    )
+    save_record(tmp_path / "text_scaling", record)
+    model, meta = load_pretrained(tmp_path / "text_scaling")
+    assert model is None and meta["family"] == "record" and meta["recipe"] == RECIPE
+    assert meta["data"]["sha256"] == data.corpus.sha256 and meta["seeds"] == [0, 1]
+    assert meta["threads"] == torch.get_num_threads() and meta["cpu_seconds"] > 0
+    scaling = meta["data_scaling"]
+    gpt = scaling["gpt"]
+    assert [(r["fraction"], r["seed"]) for r in gpt] == [(f, s) for f in fractions for s in seeds]
+    assert {r["steps"] for r in gpt} == {25}  # equal compute at every fraction
+    half, full = gpt[0], gpt[-1]
+    assert half["train_chars"] < full["train_chars"] == len(data.train_text)
+    assert half["passes"] > full["passes"]
+    for r in gpt:
+        for key in ("val_bits_per_char", "test_bits_per_char"):
+            assert 0 < r[key] < math.log2(data.tokenizer.vocab_size) + 1, (key, r)
+    for kn in scaling["kn"]:
+        scan = {int(n): v for n, v in kn["val_scan"].items()}
+        assert set(scan) == {2, 3} and kn["order"] == min(scan, key=scan.get)
+        assert kn["val_bits_per_char"] == scan[kn["order"]] and kn["test_bits_per_char"] > 0
+    bpe = meta["char_vs_bpe"]
+    chars = [r for r in bpe["rows"] if r["tokenizer"] == "characters"]
+    tokens = [r for r in bpe["rows"] if r["tokenizer"] != "characters"]
+    assert [r["seed"] for r in chars] == [0, 1] and [r["seed"] for r in tokens] == [0, 1]
+    scan = {r["vocab_size"]: r["val_bits_per_char"] for r in bpe["vocab_scan"]}
+    assert bpe["chosen_vocab"] == min(scan, key=scan.get)
+    for c, t in zip(chars, tokens, strict=True):
+        assert t["vocab_size"] == bpe["chosen_vocab"] and t["num_params"] > c["num_params"]
+        assert t["context_chars"] > c["context_chars"] == 32  # same tokens, more characters
+        assert t["tokens_seen"] == t["steps"] * 4 * 32
+        assert t["cpu_budget_seconds"] == c["train_cpu_seconds"]
+        assert math.isfinite(t["test_bits_per_char"]) and t["test_chars_scored"] > 0
+
+
+def test_text_scaling_needs_the_whole_text_for_the_character_arm(data):
+    from aigc_course.recipes.text_scaling import text_scaling
+
+    with pytest.raises(ValueError, match="1.0"):
+        text_scaling(data, fractions=(0.5,), config=_tiny_scaling_config)

@@ -132,6 +132,12 @@ REGISTRY: tuple[Recipe, ...] = (
         "the nanoGPT CPU recipe beside the course's quick recipe at equal time, three seeds",
     ),
     Recipe(
+        "text_scaling",
+        f"{_R}.text_scaling:make_text_scaling",
+        ("text_scaling",),
+        "the quick GPT and Kneser-Ney on 25/50/100 % of the text; characters vs BPE at equal CPU",
+    ),
+    Recipe(
         "product_copy_lm",
         f"{_R}.business:make_product_copy_lm",
         ("product_copy_lm",),
