@@ -25,7 +25,6 @@
 # ## Setup
 
 # %%
-import os
 import time
 
 import matplotlib.pyplot as plt
@@ -602,15 +601,13 @@ print(result[0]["generated_text"])
 # four). The same code runs offline in `tests/test_hf.py` on a small GPT-2 saved locally.
 
 # %%
-from aigc_course.config import is_offline
+from aigc_course.config import hub_skip_reason
 from aigc_course.hf import load_gpt2_as_course_model
 from aigc_course.sampling import generate
 
 HUB_MODEL = "openai-community/gpt2"
-if os.environ.get("AIGC_HUB", "") != "1":
-    print(f"skipped: set AIGC_HUB=1 to download {HUB_MODEL} from the Hugging Face hub")
-elif is_offline():
-    print("skipped: AIGC_OFFLINE=1 forbids network access")
+if skip := hub_skip_reason(HUB_MODEL):  # AIGC_HUB=1 and online, or skip
+    print(skip)
 else:
     try:
         gpt2_ours, gpt2_hf = load_gpt2_as_course_model(HUB_MODEL, device)

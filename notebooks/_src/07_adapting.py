@@ -979,16 +979,12 @@ assert a["distinct_2"] < b["distinct_2"] and a["self_bleu"] > b["self_bleu"] and
 # copy instructions.
 
 # %%
-import os
-
-from aigc_course.config import is_offline
+from aigc_course.config import hub_skip_reason
 from aigc_course.training.lm import LMTrainConfig
 
 HUB_MODEL = "openai-community/gpt2"
-if os.environ.get("AIGC_HUB", "") != "1":
-    print(f"skipped: set AIGC_HUB=1 to download {HUB_MODEL} from the Hugging Face hub")
-elif is_offline():
-    print("skipped: AIGC_OFFLINE=1 forbids network access")
+if skip := hub_skip_reason(HUB_MODEL):  # AIGC_HUB=1 and online, or skip
+    print(skip)
 else:
     try:
         from transformers import AutoTokenizer
