@@ -5,7 +5,7 @@ data, a small answerer, and the measurements (groundedness, refusals, prompt inj
 question in one user turn of the course's plain-text chat format
 (:func:`aigc_course.adapt.sft.render_chat`), and writes one line::
 
-    User: Help: Refunds reach your account 5 to 7 business days after ... Q: when do I get my money back
+    User: Help: Refunds reach your account 5 to 7 business days after ... Q: my money?
     Bot: Refunds reach your account 5 to 7 business days after we receive the return.
 
 The answer restates the sentence of the passage that answers the question, or, when no
@@ -675,28 +675,68 @@ def _customer(text: str, rng: random.Random) -> str:
     return rng.choice(_HELLO) + text + rng.choice(_BYE)
 
 
+#: Word swaps and inserted words that vary a template's wording from example to example
+#: (never a number or a named channel): a model that memorised the templates' words would
+#: mispredict them, so copying from the passage pays, not recalling the template.
+_SWAPS = {
+    "delivery": ("shipping", "dispatch"),
+    "order": ("purchase", "parcel", "package"),
+    "items": ("products", "goods", "articles"),
+    "item": ("product", "article"),
+    "within": ("in",),
+    "can": ("may",),
+    "sent": ("posted", "mailed"),
+    "arrive": ("get there", "land"),
+    "our": ("the",),
+    "your": ("the",),
+    "takes": ("needs", "lasts"),
+    "every": ("each",),
+    "free": ("at no cost",),
+}
+_FILLERS = ("usually", "normally", "always", "now", "today", "in most cases", "as a rule")
+
+
+def _vary(text: str, rng: random.Random, rate: float = 0.25) -> str:
+    words = text.split(" ")
+    out = []
+    for w in words:
+        core = w.rstrip(".,;?")
+        if core in _SWAPS and rng.random() < rate:
+            w = rng.choice(_SWAPS[core]) + w[len(core) :]
+        out.append(w)
+    if len(out) > 3 and rng.random() < rate:
+        out.insert(rng.randrange(1, len(out) - 1), rng.choice(_FILLERS))
+    return " ".join(out)
+
+
 def _fill(template: str, slots: dict[str, str]) -> str:
     return template.format(**slots)
 
 
 def _sentence(fam: Family, split: str, rng: random.Random) -> str:
     ps = fam.passages[:-1] if split == "train" else fam.passages[-1:]
-    return _fill(rng.choice(ps), _slots(rng))
+    return _vary(_fill(rng.choice(ps), _slots(rng)), rng)
 
 
 def synthetic_example(split: str, rng: random.Random, negative_rate: float = 0.3) -> Example:
     """One synthetic (passage, question) -> answer example of ``split`` ("train" or
-    "val"). ``key`` records the family (or "" for a negative) for evaluation."""
+    "val"). ``key`` is "family|passage template|question template" (indices; the
+    question template "g<i>" is a generic one), or "" for a negative."""
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     fam = rng.choice(FAMILIES)
-    qs = fam.questions[:-1] if split == "train" else fam.questions[-1:]
+    last_p, last_q = len(fam.passages) - 1, len(fam.questions) - 1
+    pi = rng.randrange(last_p) if split == "train" else last_p
     if fam.topics and rng.random() < 0.4:
-        generic = GENERIC_QUESTIONS[:-1] if split == "train" else GENERIC_QUESTIONS[-1:]
-        qs = tuple(g.replace("{topic}", t) for g in generic for t in fam.topics)
+        last_g = len(GENERIC_QUESTIONS) - 1
+        g = rng.randrange(last_g) if split == "train" else last_g
+        q_template, q_key = GENERIC_QUESTIONS[g].replace("{topic}", rng.choice(fam.topics)), f"g{g}"
+    else:
+        qi = rng.randrange(last_q) if split == "train" else last_q
+        q_template, q_key = fam.questions[qi], str(qi)
     slots = _slots(rng)
-    passage = _fill(rng.choice(fam.passages[:-1] if split == "train" else fam.passages[-1:]), slots)
-    question = _customer(_fill(rng.choice(qs), slots), rng)
+    passage = _vary(_fill(fam.passages[pi], slots), rng)
+    question = _customer(_vary(_fill(q_template, slots), rng), rng)
     other = rng.choice([f for f in FAMILIES if f is not fam])
     distractor = _sentence(other, split, rng)
     r = rng.random()
@@ -714,7 +754,7 @@ def synthetic_example(split: str, rng: random.Random, negative_rate: float = 0.3
     text = passage
     if r < negative_rate + 0.3:  # one unrelated sentence before or after
         text = f"{distractor} {passage}" if rng.random() < 0.5 else f"{passage} {distractor}"
-    return Example("rag", prompt(text, question), passage, fam.name)
+    return Example("rag", prompt(text, question), passage, f"{fam.name}|{pi}|{q_key}")
 
 
 def training_examples(n: int, split: str = "train", seed: int = 0) -> list[Example]:
@@ -1026,7 +1066,7 @@ def train_answerer(
     *,
     n_train: int = 20000,
     n_val: int = 200,
-    eval_every: int = 100,
+    eval_every: int = 50,
 ) -> dict:
     """Fine-tune ``model`` (on its device) on :func:`training_examples` with response-
     masked SFT (:func:`aigc_course.adapt.sft.fit_sft`). Every ``eval_every`` steps, off
@@ -1104,3 +1144,52 @@ def train_answerer(
         "device": str(device),
         "load_average_at_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
+
+
+# -- the same prompts through a hub model (opt-in) ---------------------------------------------
+
+HUB_SYSTEM = (
+    "You answer a shop's customers from the help passage you are given, in one sentence, "
+    "using only facts written in the passage. If the passage does not answer the question, "
+    f"reply exactly: {REFUSAL}"
+)
+
+
+def hub_messages(passage: str, question: str) -> list[dict[str, str]]:
+    """The chat messages for an instruction-tuned model: a system message with the rule,
+    a user message with the same passage and question as :func:`prompt`."""
+    return [
+        {"role": "system", "content": HUB_SYSTEM},
+        {"role": "user", "content": prompt(passage, question)},
+    ]
+
+
+def hub_answers(
+    model_name: str,
+    passages: Sequence[str],
+    questions: Sequence[str],
+    *,
+    max_new_tokens: int = 60,
+    device: str | None = None,
+) -> list[str]:
+    """Greedy one-line answers of a ``transformers`` chat model (downloaded from the hub:
+    call it only when the learner opted in). Each prompt is built with the model's own
+    chat template from :func:`hub_messages`."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ..device import get_device
+
+    dev = get_device(device)
+    tok = AutoTokenizer.from_pretrained(model_name)
+    model = AutoModelForCausalLM.from_pretrained(model_name).to(dev).eval()
+    out = []
+    for p, q in zip(passages, questions, strict=True):
+        ids = tok.apply_chat_template(
+            hub_messages(p, q), add_generation_prompt=True, return_tensors="pt"
+        ).to(dev)
+        with torch.no_grad():
+            y = model.generate(ids, max_new_tokens=max_new_tokens, do_sample=False)
+        text = tok.decode(y[0, ids.size(1) :], skip_special_tokens=True).strip()
+        out.append(text.split("\n", 1)[0].strip())
+    return out
