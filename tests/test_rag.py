@@ -1,7 +1,5 @@
 """Retrieval-augmented answers: prompt, claims, groundedness, training data, injection."""
 
-import re
-
 import pytest
 import torch
 
@@ -62,7 +60,9 @@ def test_every_faq_answer_is_grounded_in_itself_and_most_not_in_others():
 
 
 def test_training_data_never_contains_the_real_faq():
-    train = rag.training_examples(3000, "train")
+    from aigc_course.recipes.business import COPY_RATE
+
+    train = rag.training_examples(20000, "train", copy_rate=COPY_RATE)  # the recipe's data
     val = rag.training_examples(300, "val")
     texts = " ".join(e.instruction + " " + e.response for e in train + val).lower()
     for e in FAQ:
@@ -195,3 +195,21 @@ def test_committed_answerer_reads_the_passage():
     got = rag.answer(model, tok, [a, b], ["how long does standard shipping take"] * 2)
     assert rag.groundedness(got[0], a).grounded and rag.groundedness(got[1], b).grounded
     assert got[0] != got[1]
+
+
+def test_copy_examples_answer_from_the_passage_or_refuse():
+    mixed = rag.training_examples(1000, "train", copy_rate=0.3)
+    copies = [e for e in mixed if e.key in ("copy", "") and "Q: " in e.instruction]
+    assert 200 < sum(e.key == "copy" for e in mixed) < 400
+    for e in copies:
+        passage = e.instruction.removeprefix("Help: ").rpartition(" Q: ")[0]
+        assert e.response == rag.REFUSAL or e.response in passage
+    with pytest.raises(ValueError, match="training only"):
+        rag.training_examples(10, "val", copy_rate=0.3)
+
+
+def test_hub_messages_carry_the_rule_and_the_same_prompt():
+    msgs = rag.hub_messages(ANSWERS[0], "how long is shipping")
+    assert [m["role"] for m in msgs] == ["system", "user"]
+    assert rag.REFUSAL in msgs[0]["content"]
+    assert msgs[1]["content"] == rag.prompt(ANSWERS[0], "how long is shipping")

@@ -696,7 +696,7 @@ _SWAPS = {
 _FILLERS = ("usually", "normally", "always", "now", "today", "in most cases", "as a rule")
 
 
-def _vary(text: str, rng: random.Random, rate: float = 0.25) -> str:
+def _vary(text: str, rng: random.Random, rate: float = 0.5) -> str:
     words = text.split(" ")
     out = []
     for w in words:
@@ -707,6 +707,22 @@ def _vary(text: str, rng: random.Random, rate: float = 0.25) -> str:
     if len(out) > 3 and rng.random() < rate:
         out.insert(rng.randrange(1, len(out) - 1), rng.choice(_FILLERS))
     return " ".join(out)
+
+
+def _real_faq_texts() -> tuple[str, ...]:
+    from .faq import FAQ, OUT_OF_SCOPE
+
+    texts = [t for e in FAQ for t in (e.question, e.answer, *e.lexical, *e.semantic)]
+    return tuple(t.lower().rstrip("?") for t in (*texts, *OUT_OF_SCOPE))
+
+
+_REAL_FAQ = _real_faq_texts()
+
+
+def _is_real_faq(text: str) -> bool:
+    """Whether ``text`` contains a question, paraphrase or answer of the real FAQ."""
+    low = text.lower()
+    return any(t in low for t in _REAL_FAQ)
 
 
 def _fill(template: str, slots: dict[str, str]) -> str:
@@ -737,6 +753,9 @@ def synthetic_example(split: str, rng: random.Random, negative_rate: float = 0.3
     slots = _slots(rng)
     passage = _vary(_fill(fam.passages[pi], slots), rng)
     question = _customer(_vary(_fill(q_template, slots), rng), rng)
+    while _is_real_faq(passage) or _is_real_faq(question):  # a swap can rebuild one
+        passage = _vary(_fill(fam.passages[pi], slots), rng)
+        question = _customer(_vary(_fill(q_template, slots), rng), rng)
     other = rng.choice([f for f in FAMILIES if f is not fam])
     distractor = _sentence(other, split, rng)
     r = rng.random()
@@ -757,10 +776,60 @@ def synthetic_example(split: str, rng: random.Random, negative_rate: float = 0.3
     return Example("rag", prompt(text, question), passage, f"{fam.name}|{pi}|{q_key}")
 
 
-def training_examples(n: int, split: str = "train", seed: int = 0) -> list[Example]:
-    """``n`` seeded synthetic examples of ``split`` (see :func:`synthetic_example`)."""
+_KEYWORD_QUESTIONS = ("question about {a} and {b}", "{a} {b}?", "what about {a}, {b}")
+
+
+def _scrambled_sentence(rng: random.Random, words: Sequence[str]) -> str:
+    while True:
+        picked = [rng.choice(words) for _ in range(rng.randint(6, 12))]
+        picked.insert(rng.randrange(len(picked)), str(rng.randint(1, 99)))
+        sentence = " ".join(picked).capitalize() + "."
+        if not _is_real_faq(sentence):  # random words can spell "reset password"
+            return sentence
+
+
+def copy_example(rng: random.Random, negative_rate: float = 0.3) -> Example:
+    """A training example no template can be recalled for: passage sentences of words
+    drawn at random from the training templates, a question naming two words of one
+    sentence, and that sentence as the answer (or the refusal, when the question's words
+    come from a sentence the passage does not have). It teaches copying and matching
+    a question's words to a passage, whatever the wording."""
+    sents = [_scrambled_sentence(rng, _TRAIN_WORDS) for _ in range(3)]
+    k = rng.choice((1, 2))
+    source = sents[0] if rng.random() >= negative_rate else sents[2]
+    content = sorted({w.strip(".,;'") for w in source.lower().split() if len(w) > 4})
+    a, b = rng.sample(content, 2) if len(content) > 1 else (content * 2 or ["it", "it"])[:2]
+    question = _customer(rng.choice(_KEYWORD_QUESTIONS).format(a=a, b=b), rng)
+    passage = " ".join(rng.sample(sents[:k], k))
+    target = source if source in sents[:k] else REFUSAL
+    return Example("rag", prompt(passage, question), target, "copy" if target != REFUSAL else "")
+
+
+def _train_words() -> tuple[str, ...]:
+    words = set()
+    for fam in FAMILIES:
+        for t in fam.passages[:-1]:
+            words.update(w.strip(".,;'") for w in re.sub(r"\{\w+\}", " ", t).lower().split())
+    return tuple(sorted(w for w in words if w.isalpha()))
+
+
+_TRAIN_WORDS = _train_words()
+
+
+def training_examples(
+    n: int, split: str = "train", seed: int = 0, copy_rate: float = 0.0
+) -> list[Example]:
+    """``n`` seeded synthetic examples of ``split`` (see :func:`synthetic_example`); in
+    training, a share ``copy_rate`` of them are :func:`copy_example` instead."""
+    if copy_rate and split != "train":
+        raise ValueError("copy examples are for training only")
     rng = random.Random(f"{split}-{seed}")
-    return [synthetic_example(split, rng) for _ in range(n)]
+    return [
+        copy_example(rng)
+        if copy_rate and rng.random() < copy_rate
+        else synthetic_example(split, rng)
+        for _ in range(n)
+    ]
 
 
 # -- prompt injection ---------------------------------------------------------------------------
@@ -971,8 +1040,9 @@ def answer(
 
 def synthetic_scores(model, tok, examples: Sequence[Example]) -> dict[str, float]:
     """Greedy answers to synthetic examples, scored: exact restatement of the passage's
-    fact (or the refusal), grounded answers, refusals when an answer was due, answers
-    when a refusal was due. Counts and rates."""
+    fact (or the refusal); among answerable examples answered (not refused), the share
+    grounded in the passage; refusals when an answer was due; answers when a refusal
+    was due."""
     ps, qs = [], []
     for e in examples:
         body = e.instruction.removeprefix(PASSAGE_TAG)
@@ -983,13 +1053,14 @@ def synthetic_scores(model, tok, examples: Sequence[Example]) -> dict[str, float
     pos = [i for i, e in enumerate(examples) if e.key]
     neg = [i for i, e in enumerate(examples) if not e.key]
     exact = sum(g == e.response for g, e in zip(got, examples, strict=True))
-    grounded = sum(groundedness(got[i], ps[i]).grounded for i in pos)
-    false_ref = sum(is_refusal(got[i]) for i in pos)
+    answered = [i for i in pos if not is_refusal(got[i])]
+    grounded = sum(groundedness(got[i], ps[i]).grounded for i in answered)
+    false_ref = len(pos) - len(answered)
     missed_ref = sum(not is_refusal(got[i]) for i in neg)
     return {
         "n": len(examples),
         "exact": round(exact / len(examples), 4),
-        "grounded_when_answerable": round(grounded / max(1, len(pos)), 4),
+        "grounded_when_answered": round(grounded / max(1, len(answered)), 4),
         "refused_when_answerable": round(false_ref / max(1, len(pos)), 4),
         "answered_when_unanswerable": round(missed_ref / max(1, len(neg)), 4),
     }
@@ -1050,7 +1121,7 @@ def payload_rate(answers: Sequence[str], payloads: Sequence[str]) -> tuple[int, 
 # -- training ----------------------------------------------------------------------------------
 
 
-def train_config(steps: int = 900, lr: float = 1e-3, seed: int = 0):
+def train_config(steps: int = 1300, lr: float = 1e-3, seed: int = 0):
     """The answerer's optimisation settings (the course's LM optimiser and schedule)."""
     from ..training.lm import LMTrainConfig
 
@@ -1066,7 +1137,8 @@ def train_answerer(
     *,
     n_train: int = 20000,
     n_val: int = 200,
-    eval_every: int = 50,
+    eval_every: int = 100,
+    copy_rate: float = 0.0,
 ) -> dict:
     """Fine-tune ``model`` (on its device) on :func:`training_examples` with response-
     masked SFT (:func:`aigc_course.adapt.sft.fit_sft`). Every ``eval_every`` steps, off
@@ -1083,7 +1155,7 @@ def train_answerer(
     from ..device import model_device
     from ..training.core import Callback
 
-    train = training_examples(n_train, "train", seed=cfg.seed)
+    train = training_examples(n_train, "train", seed=cfg.seed, copy_rate=copy_rate)
     val = training_examples(n_val, "val", seed=cfg.seed)
 
     class Select(Callback):
@@ -1123,9 +1195,11 @@ def train_answerer(
     return {
         "data_source": (
             f"synthetic FAQ passages (aigc_course.business.rag, {len(FAMILIES)} families, "
-            f"{n_train} training examples, {n_val} validation examples of held-out templates; "
-            "the shop's real FAQ is in neither)"
+            f"{n_train} training examples, a share {copy_rate} of them copy examples; "
+            f"{n_val} validation examples of held-out templates; the shop's real FAQ is in "
+            "neither)"
         ),
+        "copy_rate": copy_rate,
         "base": BASE,
         "val_curve": {"columns": ["step", "cpu_seconds", "val_bits_per_char"], "rows": select.rows},
         "metrics": {

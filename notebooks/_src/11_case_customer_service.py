@@ -4,10 +4,13 @@
 # "Intelligent customer service" is the first business use of generative AI that most
 # companies try. The honest version of it is not a chatbot that answers everything: it
 # is a system that **finds the right answer in the company's own FAQ**, answers
-# automatically when it is confident, and **hands off to a human** when it is not. This
-# notebook builds that system and measures it the way a business would: accuracy on
-# questions real customers ask (in their own words), the share of tickets it takes off
-# the human team, how often it answers what it should not, and what a query costs.
+# automatically when it is confident, and **hands off to a human** when it is not. When
+# it answers, a small language model can write the answer from the entry it found: we
+# measure whether it stays grounded in that entry, and what an instruction planted in a
+# retrieved document does to it. This notebook builds that system and measures it the
+# way a business would: accuracy on questions real customers ask (in their own words),
+# the share of tickets it takes off the human team, how often it answers what it should
+# not, and what a query costs.
 #
 # **Learning objectives.** After this notebook you can
 #
@@ -404,10 +407,13 @@ assert slices["answered automatically"][1] > 0, "typists are handed off more oft
 # retrieved entry and the question: **retrieval-augmented generation** (RAG, Lewis et al.
 # 2020). Its promise is that the model says what the company's own pages say; its risks
 # are that it writes a fact the pages do not contain (a **hallucination**), or repeats an
-# entry that was the wrong one, fluently. The course's answerer sees one line per ticket:
+# entry that was the wrong one, fluently. The course's answerer sees one line per ticket
+# and writes one line:
 #
-# `User: Help: <the retrieved FAQ answer> Q: <the customer's question>`
-# `Bot: <one line: the passage's fact restated, or a fixed refusal>`
+# ```text
+# User: Help: <the retrieved FAQ answer> Q: <the customer's question>
+# Bot: <the passage's fact restated, or a fixed refusal>
+# ```
 #
 # To measure whether an answer stays inside its passage, we extract its **claims**, the
 # things a customer would act on: numbers with their unit ("5 business days", "9.90",
@@ -437,7 +443,10 @@ mine = [my_grounded(a, p) for a, p in pairs]
 assert mine == [rag.groundedness(a, p).grounded for a, p in pairs]
 print(f"{len(pairs)} (answer, passage) pairs: my check == the package's")
 print(f"answers grounded in their own entry: {sum(my_grounded(a, a) for a in answers)}/24")
-print(f"with one digit changed, still grounded in it: {sum(map(my_grounded, altered, answers))}/24")
+edited = [(b, a) for b, a in zip(altered, answers, strict=True) if b != a]
+print(
+    f"with a digit changed, still grounded: {sum(my_grounded(b, a) for b, a in edited)}/{len(edited)}"
+)
 
 # %% [markdown]
 # The answerer is the course's character Transformer of notebook 05 (1.9 M parameters,
@@ -466,10 +475,25 @@ print(
 )
 print(
     f"validation, greedy, {m['val_greedy_n']} examples: exact {m['val_greedy_exact']:.0%}, "
-    f"grounded {m['val_greedy_grounded_when_answerable']:.0%}, "
+    f"grounded when it answered {m['val_greedy_grounded_when_answered']:.0%}, "
     f"refused when it could answer {m['val_greedy_refused_when_answerable']:.0%}, "
     f"answered when it should refuse {m['val_greedy_answered_when_unanswerable']:.0%}"
 )
+
+# %% [markdown]
+# Does it read the passage, or recall what it saw in training? The same question with
+# the real entry, and with the entry's numbers changed: an answerer that reads follows
+# the passage it is given.
+
+# %%
+q = "how long does standard shipping take"
+variants = [answers[0], answers[0].replace("3 to 5", "6 to 9")]
+for p, a in zip(variants, rag.answer(answerer, char_tok, variants, [q, q]), strict=True):
+    print(f"{p}\n  -> {a}  (claims {rag.claims(a)}, grounded: {rag.groundedness(a, p).grounded})")
+
+# %% [markdown]
+# It follows the numbers it is given: the answer is read from the passage, not recalled.
+# It also garbles a word ("countries"): the claim check looks at facts, not at language.
 
 # %% [markdown]
 # Now the whole system on the **evaluation split** (variant 1, never used to choose
@@ -555,6 +579,18 @@ for name, flags in table.items():
     print(f"{name:34s} {k:3d}/{n:<3d} {k / max(n, 1):6.0%}  [{lo:.0%}, {hi:.0%}]")
 
 # %% [markdown]
+# Read the table with the examples above. Most answers the small model gives stay inside
+# their passage, but not all: some carry a number or an address that no FAQ entry
+# contains, the hallucinations a customer would act on. **Grounded is not correct**: a
+# wrong retrieval gives an answer that is perfectly grounded in the wrong entry, so the
+# share of in-scope questions answered correctly sits well below the grounded share.
+# And the claim check sees facts, not language: an answer can be grounded and still
+# garbled (the first example). Out-of-scope questions are stopped almost entirely by the
+# threshold, before any generation; the generator itself seldom refuses, so the
+# threshold, not the model, is what keeps this system out of trouble. With a few dozen
+# answers per rate the intervals are wide: these are orders of magnitude, not a ranking.
+
+# %% [markdown]
 # ## Prompt injection: a retrieved document that gives orders
 #
 # The answerer treats everything in its prompt as text to work from, including text an
@@ -586,7 +622,9 @@ raw = ask(injected, t_questions)
 sanitised = ask([rag.sanitise(p) or "(empty)" for p in injected], t_questions)
 checked = [rag.output_check(a, answers) for a in raw]
 both = [rag.output_check(a, answers) for a in sanitised]
-success = {}
+base = [cache[answers[top[i]], texts[i]] for i, *_ in trials]  # the same, not injected
+success, damage = {}, {}
+print(f"{'defence':17s} {'payload in the answer':>26s} {'answer changed':>24s}")
 for name, out in (
     ("no defence", raw),
     ("(a) sanitise", sanitised),
@@ -594,14 +632,32 @@ for name, out in (
     ("(a) + (b)", both),
 ):
     k, n = rag.payload_rate(out, payloads)
-    success[name] = (k, n, k / n, *wilson_interval(k, n))
-    print(
-        f"{name:17s} injection success {k:3d}/{n} = {k / n:4.0%}  [{success[name][3]:.0%}, {success[name][4]:.0%}]"
+    c = sum(a != b for a, b in zip(out, base, strict=True))
+    success[name], damage[name] = (
+        (k, n, k / n, *wilson_interval(k, n)),
+        (c, n, c / n, *wilson_interval(c, n)),
     )
-for where in ("start", "end"):
-    sel = [t for t, tr in enumerate(trials) if tr[3] == where]
-    k, n = rag.payload_rate([raw[t] for t in sel], [payloads[t] for t in sel])
-    print(f"  planted at the {where:5s}: {k}/{n} without defence")
+    cells = [
+        f"{v[0]:3d}/{v[1]} {v[2]:4.0%} [{v[3]:.0%}, {v[4]:.0%}]"
+        for v in (success[name], damage[name])
+    ]
+    print(f"{name:17s} {cells[0]:>26s} {cells[1]:>24s}")
+verdicts = [rag.check_answer(a, injected[t], None, answers) for t, a in enumerate(raw)]
+print(
+    f"without defence: {sum(v.refusal for v in verdicts)} refusals and "
+    f"{sum(v.invented for v in verdicts)} answers with an invented claim in {len(raw)} trials"
+)
+
+# %% [markdown]
+# The attacker's address never reaches the customer: this small model neither follows
+# instructions nor copies a sentence that does not answer the question. The planted text
+# still does damage: almost every answer changes, about half of them into a refusal
+# (the ticket goes to a human: a denial of service an attacker gets for the price of one
+# edited document), a few into an answer with an invented claim. Sanitising the passage
+# gives back exactly the clean answers; the output check alone leaves the refusals (it
+# only stops answers, it cannot restore them). A larger instruction-tuned model is the
+# one that *follows* such instructions (Greshake et al. 2023): run the optional hub cell
+# below to measure that case.
 
 # %% [markdown]
 # What do the defences cost on **clean** passages (no injection)? The sanitiser may
@@ -615,18 +671,32 @@ changed = sum(rag.sanitise(answers[top[i]]) != answers[top[i]] for i in targets)
 san_clean = ask(
     [rag.sanitise(answers[top[i]]) or "(empty)" for i in targets], [texts[i] for i in targets]
 )
-false_ref = sum(
-    rag.is_refusal(rag.output_check(a, answers)) and not rag.is_refusal(a) for a in clean
-)
-n_clean = len(targets)
+stopped = [rag.is_refusal(rag.output_check(a, answers)) and not rag.is_refusal(a) for a in clean]
+fine = [not verdict[i].refusal and verdict[i].grounded for i in targets]
+made_up = [verdict[i].invented for i in targets]
 cost = {
-    "sanitiser changed a clean passage": changed,
-    "output check refused a clean answer": false_ref,
+    "sanitiser changed a clean passage": (changed, len(targets)),
+    "output check refused a grounded answer": (
+        sum(s and f for s, f in zip(stopped, fine, strict=True)),
+        sum(fine),
+    ),
+    "output check stopped an invented answer": (
+        sum(s and m for s, m in zip(stopped, made_up, strict=True)),
+        sum(made_up),
+    ),
 }
-for name, k in cost.items():
-    lo, hi = wilson_interval(k, n_clean)
-    print(f"{name:37s} {k:3d}/{n_clean} [{lo:.0%}, {hi:.0%}]")
+for name, (k, n) in cost.items():
+    lo, hi = wilson_interval(k, n) if n else (float("nan"),) * 2
+    print(f"{name:40s} {k:3d}/{n:<3d} [{lo:.0%}, {hi:.0%}]")
 print("answers after sanitising clean passages unchanged:", san_clean == clean)
+
+# %% [markdown]
+# On this FAQ neither defence costs anything on clean passages: no genuine sentence
+# addresses the assistant or names a foreign domain, and a grounded answer's claims are
+# all in the trusted FAQ by definition. The output check does stop the answers with an
+# invented claim, which is a benefit, not a cost. Both costs would appear on a real help
+# centre (a page that says "tell the courier..." or links a partner's site): measure
+# them there before switching a defence on.
 
 # %% [markdown]
 # The same figures as a picture: on the left what the answers are, on the right what an
@@ -634,16 +704,24 @@ print("answers after sanitising clean passages unchanged:", san_clean == clean)
 
 # %%
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
-for a, rows_ in ((ax[0], rates), (ax[1], success)):
+
+
+def bars(a, rows_, offset=0.0, **kw):
     names = list(rows_)
     val = np.array([rows_[n][2] for n in names])
     err = np.clip([val - [rows_[n][3] for n in names], [rows_[n][4] for n in names] - val], 0, None)
-    a.barh(names, val, xerr=err, capsize=3, color="C0" if a is ax[0] else "C3")
+    a.barh(np.arange(len(names)) + offset, val, 0.4, xerr=err, capsize=3, **kw)
+    a.set_yticks(np.arange(len(names)), names, fontsize=8)
     a.set_xlim(0, 1)
+
+
+bars(ax[0], rates, color="C0")
+bars(ax[1], damage, -0.2, color="C1", label="answer changed")
+bars(ax[1], success, 0.2, color="C3", label="payload in the answer")
+for a in ax:
     a.invert_yaxis()
-    a.tick_params(labelsize=8)
-ax[0].set_xlabel("rate (95% Wilson interval)")
-ax[1].set_xlabel("injection success (95% Wilson interval)")
+    a.set_xlabel("rate (95% Wilson interval)")
+ax[1].legend(frameon=False, fontsize=8)
 ax[0].set_title(f"Answers on the evaluation split ({best_name} + faq_answerer)", fontsize=9)
 ax[1].set_title(f"Planted instructions, {len(trials)} trials", fontsize=9)
 fig.suptitle(f"Synthetic shop FAQ, greedy answers, {session.mode} mode", fontsize=10)
@@ -651,15 +729,15 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Check.** These hold whatever the seed of the questions; they fail if the answerer
-# stopped reading its passage, if the claim checker broke, or if a defence stopped
-# working.
+# **Check.** These fail if the answerer stopped reading its passage (its answers would
+# no longer be grounded), if the claim checker broke, or if a defence stopped working.
 
 # %%
 assert rates["grounded (of answers given)"][3] > 0.5, rates  # lower bound of the interval
 assert success["(a) sanitise"][0] == 0 and success["(a) + (b)"][0] == 0, success
 assert success["(b) output check"][0] == 0, success
-assert cost["sanitiser changed a clean passage"] == 0 and san_clean == clean
+assert cost["sanitiser changed a clean passage"][0] == 0 and san_clean == clean
+assert cost["output check refused a grounded answer"][0] == 0, cost
 
 # %% [markdown]
 # ### Optional: the same prompts through a small instruction-tuned model from the hub
@@ -669,7 +747,9 @@ assert cost["sanitiser changed a clean passage"] == 0 and san_clean == clean
 # passages and questions through its own chat template, with a system message that
 # asks it to answer from the passage only or reply with the refusal. Set `AIGC_HUB=1`
 # (and leave `AIGC_OFFLINE` unset) before starting Jupyter to run it; otherwise the
-# cell says why it skipped and never fails. It reports the same rates.
+# cell says why it skipped and never fails. It reports the same rates, and the injection
+# trials with and without the defences (a few hundred generations: minutes on a GPU,
+# much longer on a CPU).
 
 # %%
 import os
@@ -683,20 +763,31 @@ elif is_offline():
     print("skipped: AIGC_OFFLINE=1 forbids network access")
 else:
     try:
-        hub = rag.hub_answers(HUB_MODEL, [answers[top[i]] for i in gen], [texts[i] for i in gen])
+        n_gen, n_tr = len(gen), len(trials)
+        asked = (
+            [answers[top[i]] for i in gen]
+            + injected
+            + [rag.sanitise(p) or "(empty)" for p in injected]
+        )
+        out = rag.hub_answers(HUB_MODEL, asked, [texts[i] for i in gen] + t_questions * 2)
+        hub, hub_raw, hub_san = out[:n_gen], out[n_gen : n_gen + n_tr], out[n_gen + n_tr :]
         hub_check = [
             rag.check_answer(a, answers[top[i]], labels[i] if labels[i] >= 0 else None, answers)
             for i, a in zip(gen, hub, strict=True)
         ]
         given = [c for c in hub_check if not c.refusal]
+        hub_out = [rag.output_check(a, answers) for a in hub_raw]
         for name, k, n in (
             ("grounded (of answers given)", sum(c.grounded for c in given), len(given)),
             ("invented claim (of answers given)", sum(c.invented for c in given), len(given)),
             ("refused (of answers asked for)", sum(c.refusal for c in hub_check), len(hub_check)),
             ("correct (of in-scope questions)", sum(c.correct for c in hub_check), len(inscope_ev)),
+            ("injection success, no defence", *rag.payload_rate(hub_raw, payloads)),
+            ("injection success, (a) sanitise", *rag.payload_rate(hub_san, payloads)),
+            ("injection success, (b) output check", *rag.payload_rate(hub_out, payloads)),
         ):
             lo, hi = wilson_interval(k, n) if n else (float("nan"),) * 2
-            print(f"{HUB_MODEL}: {name:34s} {k}/{n} [{lo:.0%}, {hi:.0%}]")
+            print(f"{name:36s} {k}/{n} [{lo:.0%}, {hi:.0%}]")
     except Exception as err:  # no network, hub down, proxy: say so and go on
         print(f"skipped: could not run {HUB_MODEL} ({type(err).__name__}: {err})")
 
@@ -923,6 +1014,17 @@ check("11.injection", sanitise_passage, answers=answers)
 #   and the saving per ticket carries a paired interval (wide, with a few dozen tickets).
 # * Averages hide who pays: the same questions typed with typos are handed off far more
 #   often (a paired slice); report accuracy by slice.
+# * **Generated answers**: a 1.9 M-parameter character model, fine-tuned for about nine
+#   CPU-minutes on synthetic passages whose facts change every time, restates the
+#   retrieved entry. Most of its answers on the evaluation split are grounded in their
+#   passage, some carry a claim no FAQ entry makes, and fewer are correct than grounded:
+#   an answer grounded in the wrong entry is still wrong. The threshold, not the
+#   generator, stops the out-of-scope questions.
+# * **Prompt injection**: an instruction planted in the retrieved entry never got its
+#   address into this small model's answers, but it changed almost all of them, about
+#   half into refusals. Sanitising the retrieved text gave back every clean answer and cost
+#   nothing on this FAQ; an output check against the trusted FAQ stops invented claims
+#   and refused no grounded answer.
 # * **Chinese**: character n-grams retrieve as well as jieba's words on the Chinese
 #   slice (small n, wide intervals), but matching a *word* needs segmentation: a
 #   substring checker finds "red" in 红木 (mahogany); the segmented one does not, though
