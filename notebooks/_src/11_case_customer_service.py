@@ -34,7 +34,7 @@ from aigc_course import setup
 
 session = setup(
     "11_case_customer_service",
-    runtime={"smoke": "25 s", "workshop": "30 s", "full": "30 s"},
+    runtime={"smoke": "30 s", "workshop": "30 s", "full": "30 s"},
 )
 
 # %% [markdown]
