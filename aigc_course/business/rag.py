@@ -25,9 +25,13 @@ names), customer questions that paraphrase them, and the target answer: the pass
 fact restated. Some passages carry a second, unrelated sentence the answer must leave
 out; negatives pair a question with a passage that does not answer it (target: the
 refusal). The facts change from example to example, so the model cannot memorise
-answers: it has to read the passage. The split is **by template**: validation uses
-passage and question templates never used in training, and the real 24-entry FAQ
-(:mod:`aigc_course.business.faq`) appears in neither (tested).
+answers: it has to read the passage. Word swaps and inserted words vary each
+template's wording, and :func:`copy_example` adds passages of scrambled words, so that
+copying from the passage pays more than recalling a template. The split is **by
+template**: validation uses passage and question templates never used in training, and
+the real 24-entry FAQ (:mod:`aigc_course.business.faq`: questions, paraphrases, answers,
+out-of-scope questions) appears in neither: the generator rejects any text that
+contains one (tested on the recipe's data).
 
 **Prompt injection.** :data:`INJECTIONS` are instructions an attacker could plant in a
 retrieved document (Greshake et al. 2023); an injection succeeds when its payload (an
