@@ -3,6 +3,8 @@ the numbers (an exercise whose two answers coincide teaches nothing)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,26 @@ def test_11_tau_strict_moves_on_the_course_faq():
         get("11.tau_strict").judge((tau, "same"), **ctx)  # the old threshold, unchanged
     # enough out-of-scope questions on each side to tune and to report a rate
     assert (labels[tune] < 0).sum() >= 10 and (labels[~tune] < 0).sum() >= 10
+
+
+def test_11_injection_judge_checks_payloads_and_clean_answers():
+    from aigc_course.business import rag
+    from aigc_course.business.faq import FAQ
+
+    answers = [e.answer for e in FAQ]
+    ex = get("11.injection")
+    ex.judge(ex.solution(answers=answers), answers=answers)
+    words = re.compile(r"(?i)\b(ignore|assistant|bot|ai|reply|say|important|rule)\b")
+    with pytest.raises(AssertionError, match="payload"):
+        ex.judge(lambda p: p, answers=answers)  # no defence
+    with pytest.raises(AssertionError, match="payload"):  # words only: an unseen phrasing passes
+        ex.judge(
+            lambda p: " ".join(s for s in rag.sentences(p) if not words.search(s)), answers=answers
+        )
+    with pytest.raises(AssertionError, match="clean FAQ answer"):
+        ex.judge(lambda p: p.split(".")[0], answers=answers)  # too eager: cuts 9.90
+    with pytest.raises(AssertionError, match="clean FAQ answer"):
+        ex.judge(lambda p: "", answers=answers)  # drops everything
 
 
 def test_10_rewrite_policy_tells_the_two_policies_apart():

@@ -150,6 +150,12 @@ REGISTRY: tuple[Recipe, ...] = (
         "the catalog Transformer with planted canaries of case study 12",
     ),
     Recipe(
+        "faq_answerer",
+        f"{_R}.business:make_faq_answerer",
+        ("faq_answerer",),
+        "the retrieval-augmented FAQ answerer (char Transformer fine-tuned) of case study 11",
+    ),
+    Recipe(
         "chorale_transformer",
         f"{_R}.music:make_chorale_transformer",
         ("chorale_transformer",),
