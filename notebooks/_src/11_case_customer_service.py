@@ -21,11 +21,13 @@
 #    checked on another;
 # 4. retrieve and check Chinese text: jieba words vs character n-grams for retrieval,
 #    and whole-word matching on segmented text (红 "red" is not in 红木 "mahogany");
-# 5. generate answers from the retrieved entry with a small language model and measure
+# 5. measure who is served worse with paired slices (typos, second-language phrasing),
+#    and put a price on closing a gap with the threshold;
+# 6. generate answers from the retrieved entry with a small language model and measure
 #    them: grounded, invented, correct, refused, each rate with an interval;
-# 6. test an instruction planted in a retrieved document (indirect prompt injection),
+# 7. test an instruction planted in a retrieved document (indirect prompt injection),
 #    and measure a mitigation and what it costs on clean passages;
-# 7. measure latency and cost per 1,000 queries on your own device.
+# 8. measure latency and cost per 1,000 queries on your own device.
 
 # %%
 import numpy as np
@@ -881,15 +883,11 @@ assert cost["output check refused a grounded answer"][0] == 0, cost
 # much longer on a CPU).
 
 # %%
-import os
-
-from aigc_course.config import is_offline
+from aigc_course.config import hub_skip_reason
 
 HUB_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
-if os.environ.get("AIGC_HUB", "") != "1":
-    print(f"skipped: set AIGC_HUB=1 to download {HUB_MODEL} from the Hugging Face hub")
-elif is_offline():
-    print("skipped: AIGC_OFFLINE=1 forbids network access")
+if skip := hub_skip_reason(HUB_MODEL):  # AIGC_HUB=1 and online, or skip
+    print(skip)
 else:
     try:
         n_gen, n_tr = len(gen), len(trials)
@@ -1142,7 +1140,10 @@ check("11.injection", sanitise_passage, answers=answers)
 #   another; it beats both "all human" and "always answer" on the held-out questions,
 #   and the saving per ticket carries a paired interval (wide, with a few dozen tickets).
 # * Averages hide who pays: the same questions typed with typos are handed off far more
-#   often (a paired slice); report accuracy by slice.
+#   often (a paired slice); our second-language rewordings were not served worse, which
+#   says as much about who wrote them as about the system. Halving the typists' gap with
+#   a lower threshold answers many more out-of-scope questions: fairness has a price a
+#   manager must choose, and the better fix is spelling-robust retrieval.
 # * **Generated answers**: a 1.9 M-parameter character model, fine-tuned for about nine
 #   CPU-minutes on synthetic passages whose facts change every time, restates the
 #   retrieved entry. Most of its answers on the evaluation split are grounded in their
