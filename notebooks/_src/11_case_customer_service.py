@@ -1144,7 +1144,7 @@ check("11.injection", sanitise_passage, answers=answers)
 #   says as much about who wrote them as about the system. Halving the typists' gap with
 #   a lower threshold answers many more out-of-scope questions: fairness has a price a
 #   manager must choose, and the better fix is spelling-robust retrieval.
-# * **Generated answers**: a 1.9 M-parameter character model, fine-tuned for about nine
+# * **Generated answers**: a 1.9 M-parameter character model, fine-tuned for about eight
 #   CPU-minutes on synthetic passages whose facts change every time, restates the
 #   retrieved entry. Most of its answers on the evaluation split are grounded in their
 #   passage, some carry a claim no FAQ entry makes, and fewer are correct than grounded:
