@@ -38,7 +38,7 @@ def test_quick_recipe_changes_only_the_schedule():
 
 def test_every_text_artifact_has_its_recipe():
     targets = {r.name: r.target for r in REGISTRY}
-    for name in ("char_lstm", "char_transformer", "char_benchmarks"):
+    for name in ("char_lstm", "char_transformer", "char_benchmarks", "char_selection"):
         module, _, func = targets[name].partition(":")
         assert module == "aigc_course.recipes.text" and callable(getattr(recipes, func))
     assert not hasattr(recipes, "RECIPES") and not hasattr(recipes, "main")
@@ -244,3 +244,58 @@ def test_text_scaling_needs_the_whole_text_for_the_character_arm(data):
 
     with pytest.raises(ValueError, match="1.0"):
         text_scaling(data, fractions=(0.5,), config=_tiny_scaling_config)
+
+
+# -- char_selection: the pretrained recipes' dropout re-chosen on validation alone ---------
+
+
+def test_selection_grid_is_centred_on_the_earlier_values():
+    assert recipes.SELECTION_GRID == {
+        "char_transformer": (0.0, 0.1, 0.2),
+        "char_lstm": (0.25, 0.35, 0.45),
+    }
+
+
+def test_recipes_train_with_the_dropout_chosen_on_validation():
+    # the recorded selection's winners are what the recipes (and so the shipped
+    # checkpoints' sidecars) use
+    _, record = load_pretrained("char_selection")
+    assert record["rule"].startswith("lowest bits/char on the validation part")
+    for name, choice in record["chosen"].items():
+        rows = [r for r in record["rows"] if r[0] == name]
+        assert choice["dropout"] == min(rows, key=lambda r: r[2])[1]
+        assert recipes._recorded(name, 50)[0].dropout == choice["dropout"], name
+        _, meta = load_pretrained(name, device="cpu")
+        assert meta["config"]["dropout"] == choice["dropout"], name
+
+
+def test_char_selection_scores_validation_only_and_keeps_the_rule(data, monkeypatch):
+    import aigc_course.loading as loading
+
+    def tiny(name, vocab_size):
+        return GPTConfig.tiny(vocab_size), LMTrainConfig.tiny()
+
+    shipped = GPT(GPTConfig.tiny(data.tokenizer.vocab_size))  # stands for the checkpoint
+    monkeypatch.setattr(recipes, "prepare_corpus", lambda *a, **k: data)
+    monkeypatch.setattr(recipes, "_recorded", tiny)
+    monkeypatch.setattr(recipes, "_device", lambda: torch.device("cpu"))
+    meta = {"metrics": {"train_cpu_seconds": 1.0}}
+    monkeypatch.setattr(loading, "load_pretrained", lambda *a, **k: (shipped, meta))
+    scored = []
+    real = recipes.validation_bits_per_char
+    monkeypatch.setattr(
+        recipes, "validation_bits_per_char", lambda m, d, **k: scored.append(d) or real(m, d, **k)
+    )
+    committed = GPTConfig.tiny(1).dropout
+    result = recipes.char_selection({"char_transformer": (committed, 0.3)}, workers=1)
+    rows = result["rows"]
+    assert [r[-1] for r in rows] == ["committed checkpoint", "trained here"]
+    assert rows[0][2] == round(bits_per_char(shipped, data.val_ids, context=32), 4)
+    assert scored and all(d is data for d in scored)  # validation_bits_per_char: val_ids only
+    best = min(rows, key=lambda r: r[2])
+    assert result["chosen"]["char_transformer"] == {
+        "dropout": best[1],
+        "is_committed": best[1] == committed,
+    }
+    assert rows[0][2] > rows[1][2]  # the untrained stand-in loses to the trained model
+    assert result["chosen"]["char_transformer"]["is_committed"] is False

@@ -132,6 +132,12 @@ REGISTRY: tuple[Recipe, ...] = (
         "the nanoGPT CPU recipe beside the course's quick recipe at equal time, three seeds",
     ),
     Recipe(
+        "char_selection",
+        f"{_R}.text:make_char_selection",
+        ("char_selection",),
+        "the pretrained char recipes' dropout re-chosen on the validation part alone",
+    ),
+    Recipe(
         "text_scaling",
         f"{_R}.text_scaling:make_text_scaling",
         ("text_scaling",),
