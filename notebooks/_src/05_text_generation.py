@@ -103,8 +103,9 @@ print("chain rule holds for all 27 strings:", torch.allclose(chain, joint))
 # of this notebook is made on it: n-gram order, mixture weight) and a **test** part
 # made of whole topics (the headline figures are reported on it, and nothing is chosen
 # on it). The committed pretrained models were trained on the same first 90 %, so
-# neither part was in their training text; their recipes' settings, however, were
-# chosen on the whole held-out 10 %, test part included, before it was set apart.
+# neither part was in their training text. Their recipes' settings were first chosen on
+# the whole held-out 10 %, test part included, before it was set apart; their dropout
+# has since been chosen again on the validation part alone (section 8).
 
 # %%
 from aigc_course.data.text import prepare_corpus
@@ -871,7 +872,7 @@ def net_bits(m, mtok):
     return sequence_nll(m, torch.tensor(ids_)).numpy() / np.log(2), np.asarray(seen[1:])
 
 
-bits, known = {}, np.array([ch in tok.stoi for ch in held[1:]])
+bits, known, val_here = {}, np.array([ch in tok.stoi for ch in held[1:]]), {}
 for name, m in (("LSTM (trained here)", lstm), ("Transformer (trained here)", gpt)):
     bits[name], _ = net_bits(m, tok)
 for name, (m, ptok, meta) in pre.items():
@@ -882,10 +883,48 @@ for name, (m, ptok, meta) in pre.items():
         # the validation part by a recipe run since (its sidecar then counts test_chars)
         where_rec = ~is_test if "test_chars" in meta["data"] else np.ones_like(is_test)
         own = bits[f"{name} (pretrained)"][seen & where_rec].mean()
+        val_here[name] = bits[f"{name} (pretrained)"][seen & ~is_test].mean()
         rec, m_ = meta["metrics"]["val_bits_per_char"], meta["metrics"]
         cost = f"{m_['train_cpu_seconds'] / 60:.1f} CPU-min on {meta['threads']} thread"
+        cost += f", PyTorch {meta['torch_version']}"
         print(f"{name}: {own:.4f} bits/char here, {rec:.4f} recorded by its recipe ({cost})")
         assert abs(own - rec) < 0.01, (name, own, rec)
+
+# %% [markdown]
+# **Choosing on validation, for the pretrained recipes too.** Their dropout was first
+# chosen on the whole held-out 10 %, the test part included. The recipe
+# `aigc-course recipes char_selection` makes that choice again on the validation part
+# alone. It compares each recipe's earlier value with one below and one above it, with
+# everything else unchanged (same model, steps, batches and seed). The rule was fixed
+# before the runs: the lowest validation bits/char wins. The earlier value's own
+# checkpoint was scored rather than retrained; the other values were trained from
+# scratch:
+
+# %%
+_, selection = load_pretrained("char_selection")
+print(f"rule: {selection['rule']}; seed {selection['seed']}, every value at the recipe's steps")
+for name, choice in selection["chosen"].items():
+    print(name)
+    for n, dropout, bpc, _, source in selection["rows"]:
+        if n == name:
+            print(f"  dropout {dropout:4g}: {bpc:.3f} bits/char on validation ({source})")
+    shipped = pre[name][2]["config"]["dropout"]
+    print(f"  chosen: dropout {choice['dropout']:g}; the shipped checkpoint has {shipped:g}")
+    assert shipped == choice["dropout"], name
+for name, here in val_here.items():  # full and workshop modes: the same text, scored here
+    shipped = pre[name][2]["config"]["dropout"]
+    rec = next(r[2] for r in selection["rows"] if r[0] == name and r[1] == shipped)
+    print(f"{name}: {here:.4f} bits/char on validation here, {rec:.4f} in the record")
+    assert abs(here - rec) < 0.01, (name, here, rec)
+
+# %% [markdown]
+# The Transformer keeps its dropout of 0.1: both neighbours are worse by a tenth of a bit
+# per character or more. For the LSTM, 0.45 beats 0.35 by only 0.004 bits/char with
+# one seed, far inside the spread between seeds of the recipes in the appendix (about
+# 0.03), so on this evidence the two are equally good. The rule was fixed in advance, so
+# the recipe now uses 0.45 and the shipped LSTM was retrained with it; in workshop and
+# full modes the last lines above confirm it is the selection's model (the same
+# validation figure). 0.45 lies at the edge of the grid: larger values were not tried.
 
 # %% [markdown]
 # The count models score the same characters. The usual character baseline is an order
@@ -1091,8 +1130,9 @@ for (name, dec), texts in samples.items():
 # memorises every string of the training text, so where the test text repeats it, it
 # predicts almost perfectly, while a network of one to three million parameters cannot
 # store it all and wins on the text that is new. The two are right in different places,
-# which is why their mixture beats both. At this data size, and with about half the
-# training time (the recorded costs above), the LSTM is ahead of the Transformer; "this
+# which is why their mixture beats both. At this data size the LSTM is ahead of the
+# Transformer (their recorded costs above were measured with different PyTorch versions,
+# so do not compare them; section 6 compares the families at equal time); "this
 # data size" is small, as the measurement after the checks shows: a Transformer still
 # gains from every doubling of the text. And because the two held-out parts differ so
 # much in overlap, a figure means little without its split and its corpus hash.
