@@ -55,6 +55,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..adapt.sft import Example
+from .faq import _typo
 
 REFUSAL = "I can't answer that from our help pages; I'm passing you to a colleague."
 PASSAGE_TAG, QUESTION_TAG = "Help: ", " Q: "
@@ -659,18 +660,6 @@ OFF_TOPIC_VAL = ("how old is the moon", "can you book me a taxi", "do you sell t
 
 _HELLO = ("", "", "", "hi, ", "hello, ", "hey ", "good evening, ")
 _BYE = ("", "", "", " thanks", " please", " thank you", "?")
-
-
-def _typo(text: str, rng: random.Random) -> str:
-    words = text.split()
-    long = [i for i, w in enumerate(words) if len(w) > 4 and w.isalpha()]
-    if not long:
-        return text
-    i = rng.choice(long)
-    w = words[i]
-    j = rng.randrange(1, len(w) - 2)
-    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
-    return " ".join(words)
 
 
 def _customer(text: str, rng: random.Random) -> str:

@@ -325,10 +325,6 @@ def selection_run(name: str, dropout: float, eval_every: float | None = 300.0) -
     return [name, dropout, m["val_bits_per_char"], m["train_cpu_seconds"], "trained here"]
 
 
-def _selection_job(job: tuple[str, float]) -> list:
-    return selection_run(*job)
-
-
 def char_selection(
     grid: dict[str, tuple[float, ...]] | None = None, workers: int | None = None
 ) -> dict[str, Any]:
@@ -351,9 +347,9 @@ def char_selection(
     if workers > 1:
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            rows = list(pool.map(_selection_job, jobs))
+            rows = list(pool.map(selection_run, *zip(*jobs, strict=True)))
     else:
-        rows = [_selection_job(job) for job in jobs]
+        rows = [selection_run(*job) for job in jobs]
     data = prepare_corpus()
     chosen = {}
     for name in grid:
